@@ -1,0 +1,32 @@
+# Thin wrappers for the README's two commands; nox sessions are the real interface.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+VENV := .venv
+STAMP := $(VENV)/.synced
+
+.PHONY: run test install clean
+
+install: $(STAMP)
+
+# Installs into .tools (uv) and .venv (the project); a failed step removes what it
+# made, so the next run starts clean instead of on a half-installed environment.
+$(STAMP): pyproject.toml uv.lock
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed (found: $$($(PYTHON) --version))"; exit 1; }
+	@test -x $(TOOLS)/bin/uv || { \
+		$(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION); \
+	} || { rm -rf $(TOOLS); exit 1; }
+	@$(TOOLS)/bin/uv sync --locked --quiet || { rm -rf $(VENV); exit 1; }
+	@touch $(STAMP)
+
+run: install
+	DJANGO_DEBUG=1 $(VENV)/bin/python manage.py migrate --no-input
+	@echo "API on http://127.0.0.1:8000/api/ -- docs on http://127.0.0.1:8000/api/docs/"
+	DJANGO_DEBUG=1 $(VENV)/bin/python manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(VENV)/bin/nox -s lint tests
+
+clean:
+	rm -rf $(TOOLS) $(VENV) .nox .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+MAX_PARTICIPANTS_LIMIT = 100_000
+
+
+class User(AbstractUser):
+    """Django's user, with usernames and emails unique regardless of case."""
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+
+class Event(models.Model):
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hosted_events"
+    )
+    start_time = models.DateTimeField()
+    end_time = models.DateTimeField()
+    location = models.CharField(max_length=200, blank=True, default="")
+    max_participants = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PARTICIPANTS_LIMIT)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start_time", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")),
+                name="event_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_participants__gte=1)
+                & Q(max_participants__lte=MAX_PARTICIPANTS_LIMIT),
+                name="event_max_participants_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["start_time", "id"], name="event_start_time_idx"),
+            models.Index(fields=["end_time"], name="event_end_time_idx"),
+            models.Index(fields=["created_at", "id"], name="event_created_at_idx"),
+            models.Index(fields=["host", "start_time"], name="event_host_start_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def has_started(self) -> bool:
+        return self.start_time <= timezone.now()
+
+
+class EventParticipant(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations"
+    )
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="participants")
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event"], name="participant_unique_user_event"),
+        ]
+        indexes = [
+            models.Index(fields=["event", "joined_at", "id"], name="participant_event_joined_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.event_id}"
+
+
+class Invitation(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Pending"
+        ACCEPTED = "ACCEPTED", "Accepted"
+        DECLINED = "DECLINED", "Declined"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="invitations")
+    inviter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sent_invitations"
+    )
+    invitee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="received_invitations"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    sent_at = models.DateTimeField(auto_now_add=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "invitee"],
+                condition=Q(status="PENDING"),
+                name="invitation_one_pending_per_invitee",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["PENDING", "ACCEPTED", "DECLINED"]),
+                name="invitation_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["invitee", "-sent_at", "-id"], name="invitation_invitee_sent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invitee_id} to {self.event_id} ({self.status})"
+
+
+class Feedback(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="feedback")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feedback"
+    )
+    rating = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "user"], name="feedback_unique_event_user"),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1) & Q(rating__lte=5), name="feedback_rating_range"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["event", "-created_at", "-id"], name="feedback_event_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating} for {self.event_id} by {self.user_id}"
+
+
+class EventCreation(models.Model):
+    """One row per event ever created, kept after the event is deleted.
+
+    The creation limit counts these, not events, so deleting an event does not give a
+    creation back.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_creations"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"], name="creation_user_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} at {self.created_at:%Y-%m-%dT%H:%M:%S}"

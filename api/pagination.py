@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import InvalidPage
+from rest_framework import pagination
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+
+MAX_PAGE_NUMBER_DIGITS = 9
+
+
+def _positive_int(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > MAX_PAGE_NUMBER_DIGITS or int(raw) < 1:
+        raise ValidationError({name: [f"{name} must be a whole number of 1 or more."]})
+    return int(raw)
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    """Pages of 20 by default; page_size above 100 means 100, below 1 is refused."""
+
+    page_size = 20
+    max_page_size = 100
+    page_size_query_param = "page_size"
+
+    def get_page_size(self, request: Request) -> int:
+        requested = _positive_int(request, self.page_size_query_param)
+        if requested is None:
+            return self.page_size
+        return min(requested, self.max_page_size)
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
+        page_size = self.get_page_size(request)
+        page_number = _positive_int(request, self.page_query_param) or 1
+        paginator = self.django_paginator_class(queryset, page_size)
+        try:
+            self.page = paginator.page(page_number)
+        except InvalidPage as error:
+            raise NotFound(f"Page {page_number} does not exist.") from error
+        self.request = request
+        return list(self.page)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Page number, from 1. A page past the last one is a 404.",
+                "schema": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 10**MAX_PAGE_NUMBER_DIGITS - 1,
+                },
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": (
+                    f"Results per page (default {self.page_size}); values above "
+                    f"{self.max_page_size} mean {self.max_page_size}."
+                ),
+                "schema": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 10**MAX_PAGE_NUMBER_DIGITS - 1,
+                },
+            },
+        ]

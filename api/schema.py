@@ -1,0 +1,122 @@
+"""OpenAPI generation helpers: the problem-details component and per-operation errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular import openapi
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from rest_framework import serializers
+
+from api.exceptions import PROBLEM_CONTENT_TYPE
+
+
+class FieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(
+        help_text="The body field or query parameter at fault (dotted for nested ones); "
+        "non_field_errors for the input as a whole."
+    )
+    code = serializers.CharField(help_text="Machine-readable reason, e.g. required, invalid.")
+    message = serializers.CharField(help_text="Human-readable explanation.")
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details, extended with a stable code and field errors."""
+
+    type = serializers.CharField(help_text='Always "about:blank": `code` names the problem.')
+    title = serializers.CharField(help_text="The HTTP status phrase.")
+    status = serializers.IntegerField(help_text="The HTTP status code.")
+    detail = serializers.CharField(help_text="Human-readable explanation of this occurrence.")
+    code = serializers.CharField(
+        help_text="Stable, machine-readable error code, e.g. event_full, already_registered, "
+        "registration_closed, not_authenticated, permission_denied, not_found, throttled."
+    )
+    errors = FieldErrorSerializer(
+        many=True, required=False, help_text="Present on 400: one entry per failing input."
+    )
+
+    class Meta:
+        ref_name = "Problem"
+
+
+ERROR_DESCRIPTIONS = {
+    400: "The input is invalid; `errors` lists each failing field.",
+    401: "No credentials, or invalid or expired ones.",
+    403: "Authenticated, but not allowed to do this.",
+    404: "No such resource, or not visible to you.",
+    409: "Conflicts with the current state.",
+    413: "The request body is larger than the server accepts.",
+    415: "The request body is not application/json.",
+    429: "Too many requests; retry after the number of seconds in Retry-After.",
+}
+
+RETRY_AFTER_HEADER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
+
+def errors(*statuses: int, **descriptions: str) -> dict[int, OpenApiResponse]:
+    """Document the error statuses an operation can answer with.
+
+    ``descriptions`` overrides the default text per status, keyed ``s409`` etc.
+    """
+    return {
+        status: OpenApiResponse(
+            response=ProblemSerializer,
+            description=descriptions.get(f"s{status}", ERROR_DESCRIPTIONS[status]),
+        )
+        for status in statuses
+    }
+
+
+def conflict_example(code: str, detail: str) -> OpenApiExample:
+    return OpenApiExample(
+        code,
+        value={
+            "type": "about:blank",
+            "title": "Conflict",
+            "status": 409,
+            "detail": detail,
+            "code": code,
+        },
+        response_only=True,
+        status_codes=["409"],
+    )
+
+
+class AutoSchema(openapi.AutoSchema):
+    """Error responses are problem+json, 429 carries Retry-After, and every operation that
+    takes a body documents the 413 and 415 that any body can earn."""
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        if operation and "requestBody" in operation:
+            for status_code in (413, 415):
+                operation["responses"].setdefault(
+                    str(status_code),
+                    self._get_response_for_code(
+                        ProblemSerializer, str(status_code), [PROBLEM_CONTENT_TYPE]
+                    ),
+                )
+                operation["responses"][str(status_code)]["description"] = ERROR_DESCRIPTIONS[
+                    status_code
+                ]
+            operation["responses"] = dict(sorted(operation["responses"].items()))
+        return operation
+
+    def _get_response_for_code(
+        self,
+        serializer: Any,
+        status_code: str,
+        media_types: Any = None,
+        direction: str = "response",
+    ) -> dict[str, Any]:
+        if status_code.startswith(("4", "5")):
+            media_types = [PROBLEM_CONTENT_TYPE]
+        response = super()._get_response_for_code(serializer, status_code, media_types, direction)
+        if status_code == "429":
+            response["headers"] = RETRY_AFTER_HEADER
+        return response

@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import password_validation
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+
+from api.models import MAX_PARTICIPANTS_LIMIT, Event, EventParticipant, Feedback, Invitation, User
+
+MAX_ID = 2**63 - 1
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """What anyone may see of another user: never an email."""
+
+    class Meta:
+        model = User
+        fields = ["id", "username"]
+        read_only_fields = fields
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "email"]
+        read_only_fields = fields
+
+
+class RegistrationSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+
+    def validate_username(self, value: str) -> str:
+        if User.objects.filter(username__iexact=value).exists():
+            raise serializers.ValidationError("This username is taken.", code="unique")
+        return value
+
+    def validate_email(self, value: str) -> str:
+        if User.objects.filter(email__iexact=value).exists():
+            raise serializers.ValidationError(
+                "An account with this email already exists.", code="unique"
+            )
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        candidate = User(username=attrs["username"], email=attrs["email"])
+        try:
+            password_validation.validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"password": list(error.messages)}) from error
+        return attrs
+
+
+class LoginSerializer(TokenObtainPairSerializer):
+    default_error_messages = {"no_active_account": "Wrong username or password."}
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(read_only=True)
+    refresh = serializers.CharField(read_only=True)
+
+
+class LogoutSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=4096)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    host = UserSerializer(read_only=True)
+    participants_count = serializers.IntegerField(read_only=True, min_value=0)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=5000, allow_blank=True, required=False)
+    location = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    max_participants = serializers.IntegerField(min_value=1, max_value=MAX_PARTICIPANTS_LIMIT)
+
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "title",
+            "description",
+            "host",
+            "start_time",
+            "end_time",
+            "location",
+            "max_participants",
+            "participants_count",
+            "created_at",
+        ]
+        read_only_fields = ["id", "host", "participants_count", "created_at"]
+
+    def validate_start_time(self, value: Any) -> Any:
+        unchanged = self.instance is not None and value == self.instance.start_time
+        if not unchanged and value <= timezone.now():
+            raise serializers.ValidationError("The start time must be in the future.", code="past")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start = attrs.get("start_time", getattr(self.instance, "start_time", None))
+        end = attrs.get("end_time", getattr(self.instance, "end_time", None))
+        if start is not None and end is not None and end <= start:
+            raise serializers.ValidationError(
+                {"end_time": ["The end time must be after the start time."]}, code="before_start"
+            )
+        return attrs
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    user = UserSerializer(read_only=True)
+
+    class Meta:
+        model = EventParticipant
+        fields = ["user", "joined_at"]
+        read_only_fields = fields
+
+
+class InvitationEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Event
+        fields = ["id", "title", "start_time"]
+        read_only_fields = fields
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    event = InvitationEventSerializer(read_only=True)
+    inviter = UserSerializer(read_only=True)
+    invitee = UserSerializer(read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "event", "inviter", "invitee", "status", "sent_at", "responded_at"]
+        read_only_fields = fields
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    invitee = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="Id of the user to invite."
+    )
+
+    def validate_invitee(self, value: int) -> User:
+        invitee = User.objects.filter(pk=value, is_active=True).first()
+        if invitee is None:
+            raise serializers.ValidationError("No user with this id.", code="does_not_exist")
+        if invitee.pk == self.context["request"].user.pk:
+            raise serializers.ValidationError("You cannot invite yourself.", code="self_invite")
+        return invitee
+
+
+class InvitationAnswerSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[Invitation.Status.ACCEPTED, Invitation.Status.DECLINED],
+        help_text="ACCEPTED registers you for the event; DECLINED does not.",
+    )
+
+
+class FeedbackSerializer(serializers.ModelSerializer):
+    user = UserSerializer(read_only=True)
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+
+    class Meta:
+        model = Feedback
+        fields = ["id", "user", "rating", "comment", "created_at"]
+        read_only_fields = ["id", "user", "created_at"]

@@ -1,0 +1,194 @@
+"""Domain rules that touch several rows, need a lock or must be atomic.
+
+Every rule is enforced here once, for every endpoint that needs it: registration by
+/register/ and by accepting an invitation go through the same ``_participant_add``.
+Locks are taken in one order (user, then event, then invitation) so that two
+transactions never wait on each other in a cycle.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.exceptions import NotFound, Throttled
+
+from api.exceptions import (
+    AlreadyInvited,
+    AlreadyParticipant,
+    AlreadyRegistered,
+    CapacityBelowParticipants,
+    EventFull,
+    EventNotStarted,
+    FeedbackExists,
+    InvitationAnswered,
+    RegistrationClosed,
+)
+from api.models import Event, EventCreation, EventParticipant, Feedback, Invitation
+
+User = get_user_model()
+
+
+class EventCreationLimitReached(Throttled):
+    def __init__(self, *, wait: float) -> None:
+        limit = settings.EVENT_CREATION_LIMIT
+        hours = int(settings.EVENT_CREATION_WINDOW.total_seconds() // 3600)
+        super().__init__(
+            wait=wait,
+            detail=(
+                f"You can create {limit} events per {hours} hours. "
+                f"Try again in {math.ceil(wait)} seconds."
+            ),
+        )
+
+
+def event_creation_wait(*, user: AbstractBaseUser, now: datetime | None = None) -> float | None:
+    """Seconds until ``user`` may create another event, or None if they may now."""
+    now = now or timezone.now()
+    window_start = now - settings.EVENT_CREATION_WINDOW
+    recent = EventCreation.objects.filter(user=user, created_at__gt=window_start).order_by(
+        "created_at"
+    )
+    created_at = list(recent.values_list("created_at", flat=True)[: settings.EVENT_CREATION_LIMIT])
+    if len(created_at) < settings.EVENT_CREATION_LIMIT:
+        return None
+    # The oldest creation leaves the rolling window first, and frees one slot.
+    return (created_at[0] + settings.EVENT_CREATION_WINDOW - now).total_seconds()
+
+
+def user_create(*, username: str, email: str, password: str) -> AbstractBaseUser:
+    return User.objects.create_user(username=username, email=email, password=password)
+
+
+def event_create(*, host: AbstractBaseUser, **fields: Any) -> Event:
+    with transaction.atomic():
+        # Lock the host's row: concurrent creations by one user queue here, so the count
+        # below cannot be read by two of them before either writes (12 at once -> 5).
+        User.objects.select_for_update().only("pk").get(pk=host.pk)
+        now = timezone.now()
+        wait = event_creation_wait(user=host, now=now)
+        if wait is not None:
+            raise EventCreationLimitReached(wait=wait)
+        EventCreation.objects.filter(
+            user=host, created_at__lte=now - settings.EVENT_CREATION_WINDOW
+        ).delete()
+        EventCreation.objects.create(user=host, created_at=now)
+        return Event.objects.create(host=host, **fields)
+
+
+def event_update(*, event: Event, **fields: Any) -> Event:
+    with transaction.atomic():
+        # Lock the event: a registration between our count and our write could otherwise
+        # leave more participants than the new capacity.
+        locked = Event.objects.select_for_update().get(pk=event.pk)
+        new_capacity = fields.get("max_participants")
+        if new_capacity is not None:
+            taken = locked.participants.count()
+            if new_capacity < taken:
+                raise CapacityBelowParticipants(requested=new_capacity, taken=taken)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=list(fields))
+        return locked
+
+
+def event_delete(*, event: Event) -> None:
+    event.delete()
+
+
+def _event_lock(event: Event) -> Event:
+    return Event.objects.select_for_update().get(pk=event.pk)
+
+
+def _participant_add(*, event: Event, user: AbstractBaseUser) -> EventParticipant:
+    """Register ``user`` for a locked ``event`` under the start-time and capacity rules."""
+    if event.has_started:
+        raise RegistrationClosed()
+    if EventParticipant.objects.filter(event=event, user=user).exists():
+        raise AlreadyRegistered()
+    taken = EventParticipant.objects.filter(event=event).count()
+    if taken >= event.max_participants:
+        raise EventFull(capacity=event.max_participants, taken=taken)
+    try:
+        with transaction.atomic():
+            return EventParticipant.objects.create(event=event, user=user)
+    except IntegrityError as error:
+        raise AlreadyRegistered() from error
+
+
+def participation_create(*, event: Event, user: AbstractBaseUser) -> EventParticipant:
+    with transaction.atomic():
+        # Lock the event so that concurrent registrations count and insert one at a
+        # time: without it, the last seat is sold to everyone who counted it as free.
+        return _participant_add(event=_event_lock(event), user=user)
+
+
+def participation_delete(*, event: Event, user: AbstractBaseUser) -> None:
+    with transaction.atomic():
+        locked = _event_lock(event)
+        participation = EventParticipant.objects.filter(event=locked, user=user).first()
+        if participation is None:
+            raise NotFound("You are not registered for this event.")
+        if locked.has_started:
+            raise RegistrationClosed("The event has already started; you can no longer leave it.")
+        participation.delete()
+
+
+def invitation_create(
+    *, event: Event, inviter: AbstractBaseUser, invitee: AbstractBaseUser
+) -> Invitation:
+    with transaction.atomic():
+        locked = _event_lock(event)
+        if locked.has_started:
+            raise RegistrationClosed("The event has already started; invitations are closed.")
+        if EventParticipant.objects.filter(event=locked, user=invitee).exists():
+            raise AlreadyParticipant()
+        if Invitation.objects.filter(
+            event=locked, invitee=invitee, status=Invitation.Status.PENDING
+        ).exists():
+            raise AlreadyInvited()
+        try:
+            with transaction.atomic():
+                return Invitation.objects.create(event=locked, inviter=inviter, invitee=invitee)
+        except IntegrityError as error:
+            raise AlreadyInvited() from error
+
+
+def invitation_answer(*, invitation: Invitation, user: AbstractBaseUser, status: str) -> Invitation:
+    with transaction.atomic():
+        # Same lock order as registration (event first), so an acceptance and a plain
+        # registration race for the last seat one at a time.
+        event = _event_lock(invitation.event)
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk, invitee=user)
+        if locked.status != Invitation.Status.PENDING:
+            raise InvitationAnswered()
+        if (
+            status == Invitation.Status.ACCEPTED
+            and not EventParticipant.objects.filter(event=event, user=user).exists()
+        ):
+            _participant_add(event=event, user=user)
+        locked.status = status
+        locked.responded_at = timezone.now()
+        locked.save(update_fields=["status", "responded_at"])
+        locked.event = event
+        return locked
+
+
+def feedback_create(
+    *, event: Event, user: AbstractBaseUser, rating: int, comment: str = ""
+) -> Feedback:
+    if not event.has_started:
+        raise EventNotStarted()
+    if Feedback.objects.filter(event=event, user=user).exists():
+        raise FeedbackExists()
+    try:
+        with transaction.atomic():
+            return Feedback.objects.create(event=event, user=user, rating=rating, comment=comment)
+    except IntegrityError as error:
+        raise FeedbackExists() from error

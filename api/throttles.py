@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+from rest_framework.views import APIView
+
+from api.services import event_creation_wait
+
+
+class EventCreationThrottle(BaseThrottle):
+    """Refuses a creation early, before validation, when the rolling limit is reached.
+
+    This is only the early answer (429 comes before 400); the exact count is enforced
+    again under a lock by ``services.event_create``, from the database, so it holds
+    across processes, restarts and concurrent requests.
+    """
+
+    def __init__(self) -> None:
+        self._wait: float | None = None
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        self._wait = event_creation_wait(user=request.user)
+        return self._wait is None
+
+    def wait(self) -> float | None:
+        return self._wait
+
+
+class LoginUsernameThrottle(SimpleRateThrottle):
+    """Limits password guesses against one account, from any number of addresses."""
+
+    scope = "login_username"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        username = request.data.get("username") if isinstance(request.data, dict) else None
+        if not isinstance(username, str) or not username:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": username.strip().lower()[:150]}
+
+
+class LoginAddressThrottle(SimpleRateThrottle):
+    """Limits guesses from one client address, across accounts (NUM_PROXIES decides it)."""
+
+    scope = "login_address"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class UserRegistrationThrottle(LoginAddressThrottle):
+    """Limits account creation from one client address."""
+
+    scope = "user_registration"

@@ -1,0 +1,18 @@
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
+
+from api.exceptions import not_found_view
+from api.spec_views import CheckedInSpecView
+
+urlpatterns = [
+    path("api/", include("api.urls")),
+    path("api/schema/", CheckedInSpecView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Every other address answers the JSON 404, with DEBUG on too.
+    re_path(r"", not_found_view),
+]
+
+handler400 = "api.exceptions.bad_request_view"
+handler404 = "api.exceptions.not_found_view"
+handler500 = "api.exceptions.server_error_view"

@@ -1,0 +1,111 @@
+"""Shared fixtures: role users in the healthchecks manner, and clients carrying real JWTs.
+
+alice hosts events, bob takes part in them, charlie is an outsider.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from model_bakery import baker
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+# Each run keeps its cache keys apart, so runs sharing one Redis never see each other.
+# Caches connect lazily, so setting the prefix here comes before any use.
+CACHE_KEY_PREFIX = f"test-{uuid.uuid4().hex[:12]}"
+settings.CACHES["default"]["KEY_PREFIX"] = CACHE_KEY_PREFIX
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    database_url = os.environ.get("DATABASE_URL", "")
+    redis_url = os.environ.get("REDIS_URL", "")
+    for item in items:
+        if "postgres" in item.keywords and not database_url.startswith("postgres"):
+            item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL=postgres://..."))
+        if "redis" in item.keywords and not redis_url.startswith("redis"):
+            item.add_marker(pytest.mark.skip(reason="needs REDIS_URL=redis://..."))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    skipped = terminalreporter.stats.get("skipped", [])
+    if REQUIRE_SERVICES and skipped:
+        terminalreporter.write_line(
+            f"REQUIRE_SERVICES=1 but {len(skipped)} tests skipped: that is a failure here.",
+            red=True,
+        )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if REQUIRE_SERVICES and skipped and exitstatus == 0:
+        session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache() -> Iterator[None]:
+    """Throttle counters live in the cache; every test starts with none."""
+    _clear_cache()
+    yield
+    _clear_cache()
+
+
+def _clear_cache() -> None:
+    if hasattr(cache, "_cache") and hasattr(cache._cache, "get_client"):
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{CACHE_KEY_PREFIX}:*"))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., object]:
+    def make(username: str, **fields: object) -> object:
+        fields.setdefault("email", f"{username}@example.org")
+        return baker.make("api.User", username=username, **fields)
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user: Callable[..., object]) -> object:
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(make_user: Callable[..., object]) -> object:
+    return make_user("bob")
+
+
+@pytest.fixture
+def charlie(make_user: Callable[..., object]) -> object:
+    return make_user("charlie")
+
+
+@pytest.fixture
+def auth_client() -> Callable[[object], APIClient]:
+    """A client that sends a real JWT access token for ``user``."""
+
+    def make(user: object) -> APIClient:
+        client = APIClient()
+        token = RefreshToken.for_user(user).access_token
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
+    return make
