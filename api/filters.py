@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import django_filters
@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 
 from api.models import Event, Invitation
 
@@ -29,11 +30,24 @@ class DateOrDateTimeField(forms.Field):
             parsed = None
         if parsed is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        if isinstance(parsed, datetime) and timezone.is_naive(parsed):
-            parsed = timezone.make_aware(parsed, timezone.UTC)
+        if isinstance(parsed, datetime):
+            if timezone.is_naive(parsed):
+                parsed = parsed.replace(tzinfo=UTC)
+            try:
+                parsed = parsed.astimezone(UTC)
+            except OverflowError as error:
+                raise forms.ValidationError(
+                    self.error_messages["invalid"], code="invalid"
+                ) from error
         return parsed
 
 
+DATE_OR_DATETIME_SCHEMA = {
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
+}
+
+
+@extend_schema_field(DATE_OR_DATETIME_SCHEMA)
 class DateOrDateTimeFilter(django_filters.Filter):
     """Inclusive bound; a bare date covers its whole day (``_before=2026-05-01`` includes
     events on 1 May)."""
@@ -45,10 +59,11 @@ class DateOrDateTimeFilter(django_filters.Filter):
             return qs
         if not isinstance(value, datetime):
             bound = time.max if self.lookup_expr == "lte" else time.min
-            value = datetime.combine(value, bound, tzinfo=timezone.UTC)
+            value = datetime.combine(value, bound, tzinfo=UTC)
         return qs.filter(**{f"{self.field_name}__{self.lookup_expr}": value})
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(django_filters.Filter):
     field_class = forms.IntegerField
 
@@ -68,36 +83,81 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering, "-id" if ordering[0].startswith("-") else "id")
 
 
-class EventFilter(django_filters.FilterSet):
-    host = IdFilter(field_name="host_id", help_text="Only events hosted by this user id.")
-    location = django_filters.CharFilter(
-        lookup_expr="icontains", max_length=200, help_text="Case-insensitive substring."
-    )
-    start_time_after = DateOrDateTimeFilter(
-        field_name="start_time", lookup_expr="gte", help_text="Starts at or after (inclusive)."
-    )
-    start_time_before = DateOrDateTimeFilter(
-        field_name="start_time", lookup_expr="lte", help_text="Starts at or before (inclusive)."
-    )
-    end_time_after = DateOrDateTimeFilter(
-        field_name="end_time", lookup_expr="gte", help_text="Ends at or after (inclusive)."
-    )
-    end_time_before = DateOrDateTimeFilter(
-        field_name="end_time", lookup_expr="lte", help_text="Ends at or before (inclusive)."
-    )
-    ordering = StableOrderingFilter(
-        fields=("start_time", "created_at", "title"),
-        help_text="Sort order; default start_time. Prefix with - to reverse.",
-    )
+EVENT_ORDERING_FIELDS = ("start_time", "created_at", "title")
+EVENT_ORDERING_CHOICES = [key for field in EVENT_ORDERING_FIELDS for key in (field, f"-{field}")]
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """A parameter sent with an empty value is an error, not a filter silently skipped."""
+
+    may_be_empty: tuple[str, ...] = ()
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name, filter_ in self.filters.items():
+            raw = self.data.get(name)
+            if raw is None or name in self.may_be_empty:
+                continue
+            items = raw.split(",") if isinstance(filter_, django_filters.OrderingFilter) else [raw]
+            if "" in items:
+                self.form.add_error(
+                    name, forms.ValidationError("Empty values are not allowed.", code="blank")
+                )
+                valid = False
+        return valid
+
+
+class EventFilter(StrictFilterSet):
+    host = IdFilter(field_name="host_id")
+    location = django_filters.CharFilter(lookup_expr="icontains", max_length=200)
+    start_time_after = DateOrDateTimeFilter(field_name="start_time", lookup_expr="gte")
+    start_time_before = DateOrDateTimeFilter(field_name="start_time", lookup_expr="lte")
+    end_time_after = DateOrDateTimeFilter(field_name="end_time", lookup_expr="gte")
+    end_time_before = DateOrDateTimeFilter(field_name="end_time", lookup_expr="lte")
+    ordering = StableOrderingFilter(fields=EVENT_ORDERING_FIELDS)
+
+    may_be_empty = ("location",)
 
     class Meta:
         model = Event
         fields: list[str] = []
 
 
-class InvitationFilter(django_filters.FilterSet):
+class InvitationFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=Invitation.Status.choices)
 
     class Meta:
         model = Invitation
         fields = ["status"]
+
+
+EVENT_FILTER_PARAMETERS = [
+    OpenApiParameter(
+        "host",
+        {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID},
+        description="Only events hosted by this user id.",
+    ),
+    OpenApiParameter(
+        "location",
+        {"type": "string", "maxLength": 200},
+        description="Case-insensitive substring of the location.",
+    ),
+    *(
+        OpenApiParameter(
+            f"{field}_{bound}",
+            DATE_OR_DATETIME_SCHEMA,
+            description=f"{label} {'at or after' if bound == 'after' else 'at or before'} this "
+            "ISO 8601 date or datetime (inclusive). A datetime without an offset is UTC; a bare "
+            + ("date means its start." if bound == "after" else "date covers its whole day."),
+        )
+        for field, label in (("start_time", "Starts"), ("end_time", "Ends"))
+        for bound in ("after", "before")
+    ),
+    OpenApiParameter(
+        "ordering",
+        {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/EventOrdering"}},
+        style="form",
+        explode=False,
+        description="Sort keys, comma-separated; default start_time. Prefix with - to reverse.",
+    ),
+]

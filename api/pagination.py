@@ -12,7 +12,7 @@ MAX_PAGE_NUMBER_DIGITS = 9
 
 def _positive_int(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     if not raw.isascii() or not raw.isdigit() or len(raw) > MAX_PAGE_NUMBER_DIGITS or int(raw) < 1:
         raise ValidationError({name: [f"{name} must be a whole number of 1 or more."]})

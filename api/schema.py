@@ -120,3 +120,57 @@ class AutoSchema(openapi.AutoSchema):
         if status_code == "429":
             response["headers"] = RETRY_AFTER_HEADER
         return response
+
+
+def add_named_enums(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
+    """Name the ordering enum so generated clients get a type for it, not a bare list."""
+    from api.filters import EVENT_ORDERING_CHOICES
+
+    result["components"]["schemas"]["EventOrdering"] = {
+        "type": "string",
+        "enum": EVENT_ORDERING_CHOICES,
+        "description": "A sort key for events; a leading - reverses it.",
+    }
+    result["components"]["schemas"] = dict(sorted(result["components"]["schemas"].items()))
+    return result
+
+
+EVENT_ID = {"id": "$response.body#/id"}
+EVENT_FOLLOW_UPS = {
+    "RetrieveEvent": "events_retrieve",
+    "UpdateEvent": "events_update",
+    "PartialUpdateEvent": "events_partial_update",
+    "DeleteEvent": "events_destroy",
+    "RegisterForEvent": "events_register",
+    "ListParticipants": "events_participants_list",
+    "InviteToEvent": "events_invite",
+    "ListFeedback": "events_feedback_list",
+    "LeaveFeedback": "events_feedback_create",
+}
+
+# (path, method, status) -> the links a client follows from that response.
+LINKS: dict[tuple[str, str, str], dict[str, dict[str, Any]]] = {
+    ("/api/register/", "post", "201"): {
+        "Login": {
+            "operationId": "auth_login",
+            "requestBody": "$request.body",
+            "description": "Log in with the account just created.",
+        },
+    },
+    ("/api/events/", "post", "201"): {
+        name: {"operationId": operation_id, "parameters": EVENT_ID}
+        for name, operation_id in EVENT_FOLLOW_UPS.items()
+    },
+    ("/api/events/{id}/invite/", "post", "201"): {
+        "RetrieveInvitation": {"operationId": "invitations_retrieve", "parameters": EVENT_ID},
+        "AnswerInvitation": {"operationId": "invitations_answer", "parameters": EVENT_ID},
+    },
+}
+
+
+def add_links(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
+    """OpenAPI links: how the id in one response feeds the next call, for clients and for
+    Schemathesis' stateful tests."""
+    for (path, method, status_code), links in LINKS.items():
+        result["paths"][path][method]["responses"][status_code]["links"] = links
+    return result

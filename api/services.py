@@ -52,14 +52,15 @@ def event_creation_wait(*, user: AbstractBaseUser, now: datetime | None = None) 
     """Seconds until ``user`` may create another event, or None if they may now."""
     now = now or timezone.now()
     window_start = now - settings.EVENT_CREATION_WINDOW
-    recent = EventCreation.objects.filter(user=user, created_at__gt=window_start).order_by(
-        "created_at"
+    newest = EventCreation.objects.filter(user=user, created_at__gt=window_start).order_by(
+        "-created_at"
     )
-    created_at = list(recent.values_list("created_at", flat=True)[: settings.EVENT_CREATION_LIMIT])
+    created_at = list(newest.values_list("created_at", flat=True)[: settings.EVENT_CREATION_LIMIT])
     if len(created_at) < settings.EVENT_CREATION_LIMIT:
         return None
-    # The oldest creation leaves the rolling window first, and frees one slot.
-    return (created_at[0] + settings.EVENT_CREATION_WINDOW - now).total_seconds()
+    # A slot frees when the limit-th newest creation leaves the rolling window: the
+    # older ones (if the limit was lowered) have left it by then too.
+    return (created_at[-1] + settings.EVENT_CREATION_WINDOW - now).total_seconds()
 
 
 def user_create(*, username: str, email: str, password: str) -> AbstractBaseUser:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
@@ -33,9 +35,14 @@ class LoginUsernameThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         username = request.data.get("username") if isinstance(request.data, dict) else None
-        if not isinstance(username, str) or not username:
+        # The login form turns numbers into strings, so "12345" and 12345 are one account.
+        if isinstance(username, (int, float)) and not isinstance(username, bool):
+            username = str(username)
+        if not isinstance(username, str) or not username.strip():
             return None
-        return self.cache_format % {"scope": self.scope, "ident": username.strip().lower()[:150]}
+        # Hashed: usernames may hold any character, cache keys should not.
+        digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": digest}
 
 
 class LoginAddressThrottle(SimpleRateThrottle):

@@ -15,7 +15,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from api import selectors, services
-from api.filters import EventFilter, InvitationFilter
+from api.filters import EVENT_FILTER_PARAMETERS, EventFilter, InvitationFilter
 from api.models import Event, Invitation
 from api.permissions import IsEventHost, IsEventHostOrReadOnly, IsEventParticipant
 from api.schema import conflict_example, errors
@@ -159,6 +159,7 @@ ID_PATTERN = "[0-9]{1,18}"
         operation_id="events_list",
         summary="List events",
         description="Anyone may list events. Filters combine with AND.",
+        parameters=EVENT_FILTER_PARAMETERS,
         responses={200: EventSerializer(many=True), **errors(400, 404)},
     ),
     create=extend_schema(
@@ -223,6 +224,8 @@ class EventViewSet(viewsets.ModelViewSet):
             return [AllowAny()]
         if self.action == "feedback" and self.request.method == "GET":
             return [AllowAny()]
+        if self.action in ("register", "unregister", "participants"):
+            return [IsAuthenticated()]
         if self.action == "invite":
             return [IsAuthenticated(), IsEventHost()]
         if self.action == "feedback":

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from rest_framework.test import APIClient
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = ROOT / "spec" / "openapi.yaml"
+
+
+def contract_config() -> schemathesis.Config:
+    """schemathesis.toml, with the budget and seed `nox -s fuzz` may override."""
+    config = schemathesis.Config.from_path(ROOT / "schemathesis.toml")
+    if max_examples := os.environ.get("CONTRACT_MAX_EXAMPLES"):
+        config.projects.default.generation.update(max_examples=int(max_examples))
+    if seed := os.environ.get("CONTRACT_SEED"):
+        config.seed = int(seed)
+    return config
+
+
+def load_checked_in_spec() -> schemathesis.BaseSchema:
+    """The checked-in spec (never the generated one), driving the app in-process."""
+    schema = schemathesis.openapi.from_path(SPEC, config=contract_config())
+    schema.app = get_wsgi_application()
+    return schema
+
+
+@pytest.fixture
+def relaxed_limits(settings: Any) -> None:
+    # Generated requests create many events and log in often; the limits have their own
+    # tests (tests/unit/test_throttling.py) and would only hide other behaviour here.
+    settings.EVENT_CREATION_LIMIT = 1_000_000
+
+
+@pytest.fixture
+def access_token(db: None, relaxed_limits: None) -> str:
+    """A real JWT, obtained the way a client gets one: register, then log in."""
+    client = APIClient()
+    account = {
+        "username": "contract",
+        "email": "contract@example.org",
+        "password": "c0ntract-Pass!",
+    }
+    assert client.post("/api/register/", account, format="json").status_code == 201
+    response = client.post(
+        "/api/login/",
+        {"username": account["username"], "password": account["password"]},
+        format="json",
+    )
+    assert response.status_code == 200
+    return response.json()["access"]
+
+
+@pytest.fixture
+def authenticated_schema(access_token: str) -> schemathesis.BaseSchema:
+    schema = load_checked_in_spec()
+
+    @schema.auth()
+    class BearerToken:
+        """Schemathesis still drops it for the cases that test missing credentials."""
+
+        def get(self, case: schemathesis.Case, context: schemathesis.AuthContext) -> str:
+            return access_token
+
+        def set(
+            self, case: schemathesis.Case, data: str, context: schemathesis.AuthContext
+        ) -> None:
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+    return schema
+
+
+@pytest.fixture
+def anonymous_schema(db: None, relaxed_limits: None) -> schemathesis.BaseSchema:
+    return load_checked_in_spec()

@@ -1,0 +1,333 @@
+"""Rate limits: event creation (in the database) and login and registration (in the cache).
+
+Time is a settable clock, never a sleep: ``clock`` drives ``django.utils.timezone.now``,
+which the event-creation limit reads, and the timer of DRF's cache throttles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from model_bakery import baker
+from pytest_django import Settings
+from rest_framework.response import Response
+from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
+
+from api.models import Event, EventCreation, User
+from api.throttles import LoginAddressThrottle, LoginUsernameThrottle, UserRegistrationThrottle
+
+EVENTS_URL = "/api/events/"
+LOGIN_URL = "/api/login/"
+REGISTER_URL = "/api/register/"
+PASSWORD = "a-long-unusual-passphrase-7"
+
+
+class Clock:
+    """A settable stand-in for the current time."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock(timezone.now().replace(microsecond=0))
+    monkeypatch.setattr(timezone, "now", clock)
+    monkeypatch.setattr(SimpleRateThrottle, "timer", staticmethod(lambda: clock.now.timestamp()))
+    return clock
+
+
+@pytest.fixture
+def fast_passwords(settings: Settings) -> None:
+    """Login attempts hash a password each; the default hasher would make these tests slow."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _event_body(now: datetime, **fields: Any) -> dict[str, Any]:
+    start = now + timedelta(days=7)
+    return {
+        "title": "Meetup",
+        "start_time": start.isoformat(),
+        "end_time": (start + timedelta(hours=2)).isoformat(),
+        "max_participants": 10,
+        **fields,
+    }
+
+
+def _create_event(client: APIClient, clock: Clock, **fields: Any) -> Response:
+    return client.post(EVENTS_URL, _event_body(clock.now, **fields), format="json")
+
+
+def _creations_ago(user: User, clock: Clock, *ages: timedelta) -> None:
+    """Record past creations by ``user``, as if made ``ages`` before now."""
+    for age in ages:
+        baker.make(EventCreation, user=user, created_at=clock.now - age)
+
+
+def _assert_throttled(response: Response, retry_after: int) -> None:
+    assert response.status_code == 429, response.content
+    assert response.json()["code"] == "throttled"
+    assert response["Retry-After"] == str(retry_after)
+
+
+# Event creation: 5 per user per rolling 24 hours, counted in the database.
+
+
+def test_sixth_creation_within_24_hours_is_refused_until_the_oldest_leaves_the_window(
+    clock: Clock, alice: User, auth_client: Callable[[User], APIClient]
+) -> None:
+    client = auth_client(alice)
+    for _ in range(5):
+        assert _create_event(client, clock).status_code == 201
+        clock.advance(hours=1)
+
+    response = _create_event(client, clock)
+
+    # The oldest creation was 5 hours ago; it leaves the window in 19 hours.
+    _assert_throttled(response, retry_after=19 * 3600)
+    assert Event.objects.filter(host=alice).count() == 5
+    assert EventCreation.objects.filter(user=alice).count() == 5
+
+
+def test_retry_after_counts_down_to_the_second_the_oldest_creation_expires(
+    clock: Clock, alice: User, auth_client: Callable[[User], APIClient]
+) -> None:
+    client = auth_client(alice)
+    oldest = timedelta(hours=23, minutes=59, seconds=30)
+    _creations_ago(alice, clock, oldest, *(timedelta(hours=hours) for hours in (20, 10, 5, 1)))
+
+    _assert_throttled(_create_event(client, clock), retry_after=30)
+    clock.advance(seconds=29)
+    _assert_throttled(_create_event(client, clock), retry_after=1)
+    clock.advance(seconds=1)
+    assert _create_event(client, clock).status_code == 201
+
+    # Now the oldest in the window is the creation made 20 hours and 30 seconds ago.
+    _assert_throttled(_create_event(client, clock), retry_after=4 * 3600 - 30)
+
+
+def test_retry_after_is_rounded_up_to_whole_seconds(
+    clock: Clock, alice: User, auth_client: Callable[[User], APIClient]
+) -> None:
+    _creations_ago(
+        alice, clock, *[timedelta(hours=23, minutes=59, seconds=59, milliseconds=500)] * 5
+    )
+
+    response = _create_event(auth_client(alice), clock)
+
+    _assert_throttled(response, retry_after=1)
+
+
+def test_a_creation_older_than_24_hours_does_not_count(
+    clock: Clock, alice: User, auth_client: Callable[[User], APIClient]
+) -> None:
+    _creations_ago(alice, clock, timedelta(hours=24), *[timedelta(hours=1)] * 4)
+
+    response = _create_event(auth_client(alice), clock)
+
+    assert response.status_code == 201, response.content
+    assert Event.objects.filter(host=alice).count() == 1
+
+
+def test_deleting_an_event_does_not_give_a_creation_back(
+    clock: Clock, alice: User, auth_client: Callable[[User], APIClient]
+) -> None:
+    client = auth_client(alice)
+    created = [_create_event(client, clock).json()["id"] for _ in range(5)]
+    assert client.delete(f"{EVENTS_URL}{created[0]}/").status_code == 204
+
+    response = _create_event(client, clock)
+
+    _assert_throttled(response, retry_after=24 * 3600)
+    assert Event.objects.filter(host=alice).count() == 4
+
+
+def test_another_user_is_not_affected_by_ones_limit(
+    clock: Clock, alice: User, bob: User, auth_client: Callable[[User], APIClient]
+) -> None:
+    _creations_ago(alice, clock, *[timedelta(minutes=5)] * 5)
+    _assert_throttled(_create_event(auth_client(alice), clock), retry_after=86100)
+
+    response = _create_event(auth_client(bob), clock)
+
+    assert response.status_code == 201, response.content
+    assert response.json()["host"]["id"] == bob.pk
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"title": "", "max_participants": 0}],
+    ids=["empty body", "invalid fields"],
+)
+def test_invalid_body_from_a_throttled_user_gets_429_not_400(
+    clock: Clock, alice: User, auth_client: Callable[[User], APIClient], body: dict[str, Any]
+) -> None:
+    _creations_ago(alice, clock, *[timedelta(hours=1)] * 5)
+
+    response = auth_client(alice).post(EVENTS_URL, body, format="json")
+
+    _assert_throttled(response, retry_after=23 * 3600)
+    assert EventCreation.objects.filter(user=alice).count() == 5
+
+
+def test_invalid_body_under_the_limit_gets_400_and_does_not_use_a_creation(
+    clock: Clock, alice: User, auth_client: Callable[[User], APIClient]
+) -> None:
+    client = auth_client(alice)
+    _creations_ago(alice, clock, *[timedelta(hours=1)] * 4)
+    ends_before_it_starts = {"end_time": clock.now.isoformat()}
+
+    response = _create_event(client, clock, **ends_before_it_starts)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert EventCreation.objects.filter(user=alice).count() == 4
+    assert not Event.objects.exists()
+    # The fifth creation is still available.
+    assert _create_event(client, clock).status_code == 201
+    assert _create_event(client, clock).status_code == 429
+
+
+def test_the_limit_survives_an_emptied_cache(
+    clock: Clock,
+    settings: Settings,
+    alice: User,
+    auth_client: Callable[[User], APIClient],
+) -> None:
+    """A restart, another server process or a flushed Redis all start with an empty cache."""
+    client = auth_client(alice)
+    for _ in range(5):
+        assert _create_event(client, clock).status_code == 201
+    # A new, empty cache; clearing the shared one would also wipe other test runs' keys.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "after-a-restart",
+        }
+    }
+
+    response = _create_event(client, clock)
+
+    _assert_throttled(response, retry_after=24 * 3600)
+    assert Event.objects.filter(host=alice).count() == 5
+
+
+def test_retry_after_is_accurate_when_more_creations_than_the_limit_are_recorded(
+    clock: Clock,
+    settings: Settings,
+    alice: User,
+    auth_client: Callable[[User], APIClient],
+) -> None:
+    """After the limit is lowered, a slot frees only when enough creations have expired."""
+    settings.EVENT_CREATION_LIMIT = 3
+    _creations_ago(alice, clock, *(timedelta(hours=hours) for hours in (20, 16, 12, 8, 4)))
+
+    response = _create_event(auth_client(alice), clock)
+
+    # Fewer than 3 remain in the window only when the one made 12 hours ago leaves it.
+    _assert_throttled(response, retry_after=12 * 3600)
+
+
+# Login and registration: DRF's cache throttles, per username and per client address.
+
+
+def _login(username: object, password: str, address: str, **headers: str) -> Response:
+    return APIClient().post(
+        LOGIN_URL,
+        {"username": username, "password": password},
+        format="json",
+        REMOTE_ADDR=address,
+        **headers,
+    )
+
+
+def test_failed_logins_for_one_username_are_limited_from_any_address(
+    clock: Clock, fast_passwords: None, make_user: Callable[..., User]
+) -> None:
+    alice = make_user("alice")
+    alice.set_password(PASSWORD)
+    alice.save()
+    throttle = LoginUsernameThrottle()
+    spellings = ["alice", "ALICE", " Alice "]
+    for attempt in range(throttle.num_requests):
+        username = spellings[attempt % len(spellings)]
+        assert _login(username, "wrong", f"10.0.0.{attempt}").status_code == 401
+
+    response = _login("alice", PASSWORD, "10.0.1.1")
+
+    _assert_throttled(response, retry_after=throttle.duration)
+    assert _login("bob", "wrong", "10.0.1.1").status_code == 401
+    clock.advance(seconds=throttle.duration - 1)
+    _assert_throttled(_login("alice", PASSWORD, "10.0.1.2"), retry_after=1)
+    clock.advance(seconds=1)
+    assert _login("alice", PASSWORD, "10.0.1.3").status_code == 200
+
+
+def test_a_numeric_username_is_limited_like_any_other(
+    clock: Clock, fast_passwords: None, make_user: Callable[..., User]
+) -> None:
+    make_user("12345")
+    throttle = LoginUsernameThrottle()
+    for attempt in range(throttle.num_requests):
+        assert _login(12345, "wrong", f"10.0.0.{attempt}").status_code == 401
+
+    response = _login("12345", "wrong", "10.0.1.1")
+
+    _assert_throttled(response, retry_after=throttle.duration)
+
+
+def test_failed_logins_from_one_address_are_limited_whatever_x_forwarded_for_says(
+    clock: Clock, fast_passwords: None, db: None
+) -> None:
+    throttle = LoginAddressThrottle()
+    for attempt in range(throttle.num_requests):
+        response = _login(
+            f"user{attempt}", "wrong", "198.51.100.7", HTTP_X_FORWARDED_FOR=f"203.0.113.{attempt}"
+        )
+        assert response.status_code == 401
+
+    response = _login(
+        "someone", "wrong", "198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.250, 192.0.2.1"
+    )
+
+    _assert_throttled(response, retry_after=throttle.duration)
+    assert _login("someone", "wrong", "198.51.100.8").status_code == 401
+
+
+def test_registrations_from_one_address_are_limited(
+    clock: Clock, fast_passwords: None, db: None
+) -> None:
+    throttle = UserRegistrationThrottle()
+    client = APIClient(REMOTE_ADDR="198.51.100.7")
+    for attempt in range(throttle.num_requests):
+        body = {"username": f"user{attempt}", "email": f"u{attempt}@example.org"}
+        response = client.post(REGISTER_URL, {**body, "password": PASSWORD}, format="json")
+        assert response.status_code == 201, response.content
+
+    refused = client.post(
+        REGISTER_URL,
+        {"username": "late", "email": "late@example.org", "password": PASSWORD},
+        format="json",
+    )
+    invalid = client.post(REGISTER_URL, {}, format="json")
+
+    _assert_throttled(refused, retry_after=throttle.duration)
+    _assert_throttled(invalid, retry_after=throttle.duration)
+    assert not User.objects.filter(username="late").exists()
+    other_address = APIClient(REMOTE_ADDR="198.51.100.8").post(
+        REGISTER_URL,
+        {"username": "late", "email": "late@example.org", "password": PASSWORD},
+        format="json",
+    )
+    assert other_address.status_code == 201
