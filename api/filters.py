@@ -25,7 +25,7 @@ class DateOrDateTimeField(forms.Field):
             return None
         text = str(value).strip()
         try:
-            parsed: date | datetime | None = parse_datetime(text) or parse_date(text)
+            parsed: date | datetime | None = parse_date(text) or parse_datetime(text)
         except ValueError:
             parsed = None
         if parsed is None:

@@ -7,7 +7,8 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
 from api.models import MAX_PARTICIPANTS_LIMIT, Event, EventParticipant, Feedback, Invitation, User
 
@@ -58,6 +59,18 @@ class RegistrationSerializer(serializers.Serializer):
 
 class LoginSerializer(TokenObtainPairSerializer):
     default_error_messages = {"no_active_account": "Wrong username or password."}
+
+
+class RefreshSerializer(TokenRefreshSerializer):
+    """simplejwt looks the user up without handling a deleted one; that is a 401, not a 500."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        try:
+            return super().validate(attrs)
+        except User.DoesNotExist as error:
+            raise AuthenticationFailed(
+                "The account of this token no longer exists.", code="no_active_account"
+            ) from error
 
 
 class TokenPairSerializer(serializers.Serializer):

@@ -10,7 +10,6 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
@@ -29,6 +28,7 @@ from api.serializers import (
     LoginSerializer,
     LogoutSerializer,
     ParticipantSerializer,
+    RefreshSerializer,
     RegistrationSerializer,
     TokenPairSerializer,
 )
@@ -91,7 +91,7 @@ class LoginView(TokenObtainPairView):
         summary="Rotate a refresh token",
         description="Returns a new access token and a new refresh token; the refresh token sent "
         "is blacklisted and cannot be used again.",
-        request=TokenRefreshSerializer,
+        request=RefreshSerializer,
         responses={
             200: TokenPairSerializer,
             **errors(400, 401, s401="The refresh token is invalid, expired or blacklisted."),
@@ -99,6 +99,7 @@ class LoginView(TokenObtainPairView):
     )
 )
 class RefreshView(TokenRefreshView):
+    serializer_class = RefreshSerializer
     authentication_classes: list[Any] = []
     http_method_names = ["post"]
 

@@ -1,0 +1,445 @@
+"""Accounts and JWTs: register, login, refresh, logout, me."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from model_bakery import baker
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from api.models import User
+
+PASSWORD = "correct-horse-battery-staple"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """PBKDF2 at full strength costs a second per hash here; these tests are not about it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def field_names(response: Any) -> set[str]:
+    return {error["field"] for error in response.json()["errors"]}
+
+
+def register_body(**overrides: str) -> dict[str, str]:
+    return {"username": "dora", "email": "dora@example.org", "password": PASSWORD, **overrides}
+
+
+@pytest.fixture
+def alice_with_password(alice: User) -> User:
+    alice.set_password(PASSWORD)
+    alice.save(update_fields=["password"])
+    return alice
+
+
+def login(client: APIClient, username: str, password: str = PASSWORD) -> Any:
+    return client.post("/api/login/", {"username": username, "password": password})
+
+
+# Registration
+
+
+def test_registration_creates_an_account_and_returns_it_without_the_password(
+    api_client: APIClient,
+) -> None:
+    response = api_client.post("/api/register/", register_body())
+
+    assert response.status_code == 201
+    user = User.objects.get(username="dora")
+    assert response.json() == {"id": user.pk, "username": "dora", "email": "dora@example.org"}
+    assert user.check_password(PASSWORD)
+
+
+def test_registered_user_can_log_in(api_client: APIClient) -> None:
+    api_client.post("/api/register/", register_body())
+
+    response = login(api_client, "dora")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        pytest.param("Xy7!q", id="too-short"),
+        pytest.param("48261937504", id="entirely-numeric"),
+        pytest.param("password123", id="too-common"),
+        pytest.param("dora.example", id="too-similar-to-the-username"),
+    ],
+)
+def test_registration_applies_djangos_password_validators(
+    api_client: APIClient, password: str
+) -> None:
+    response = api_client.post("/api/register/", register_body(password=password))
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert field_names(response) == {"password"}
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("taken", "body", "field"),
+    [
+        pytest.param({"username": "dora"}, {"username": "dora"}, "username", id="same-username"),
+        pytest.param(
+            {"username": "dora"}, {"username": "DoRa"}, "username", id="username-in-other-case"
+        ),
+        pytest.param(
+            {"email": "dora@example.org"}, {"email": "dora@example.org"}, "email", id="same-email"
+        ),
+        pytest.param(
+            {"email": "dora@example.org"},
+            {"email": "DORA@Example.ORG"},
+            "email",
+            id="email-in-other-case",
+        ),
+    ],
+)
+def test_registration_refuses_a_username_or_email_already_taken(
+    api_client: APIClient,
+    make_user: Callable[..., User],
+    taken: dict[str, str],
+    body: dict[str, str],
+    field: str,
+) -> None:
+    existing = {"username": "someone", "email": "someone@example.org", **taken}
+    make_user(existing.pop("username"), **existing)
+    fresh = {"username": "newcomer", "email": "newcomer@example.org", "password": PASSWORD}
+
+    response = api_client.post("/api/register/", {**fresh, **body})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert field_names(response) == {field}
+    assert [error["code"] for error in response.json()["errors"]] == ["unique"]
+    assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize("missing", ["username", "email", "password"])
+def test_registration_requires_every_field(api_client: APIClient, missing: str) -> None:
+    body = register_body()
+    del body[missing]
+
+    response = api_client.post("/api/register/", body)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert response.json()["errors"] == [
+        {"field": missing, "code": "required", "message": "This field is required."}
+    ]
+    assert not User.objects.exists()
+
+
+def test_registration_refuses_an_invalid_email(api_client: APIClient) -> None:
+    response = api_client.post("/api/register/", register_body(email="not-an-email"))
+
+    assert response.status_code == 400
+    assert field_names(response) == {"email"}
+    assert not User.objects.exists()
+
+
+# Login
+
+
+def test_login_returns_an_access_and_a_refresh_token(
+    api_client: APIClient, alice_with_password: User
+) -> None:
+    response = login(api_client, "alice")
+
+    assert response.status_code == 200
+    assert set(response.json()) == {"access", "refresh"}
+    me = api_client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    assert me.status_code == 200
+    assert me.json()["id"] == alice_with_password.pk
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [
+        pytest.param("alice", "wrong-password-entirely", id="wrong-password"),
+        pytest.param("nobody", PASSWORD, id="unknown-user"),
+    ],
+)
+def test_login_with_wrong_credentials_is_unauthorized(
+    api_client: APIClient, alice_with_password: User, username: str, password: str
+) -> None:
+    response = login(api_client, username, password)
+
+    assert response.status_code == 401
+    body = response.json()
+    assert body["code"] == "no_active_account"
+    assert "access" not in body
+    assert "refresh" not in body
+
+
+def test_login_of_a_deactivated_user_is_unauthorized(
+    api_client: APIClient, alice_with_password: User
+) -> None:
+    alice_with_password.is_active = False
+    alice_with_password.save(update_fields=["is_active"])
+
+    response = login(api_client, "alice")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "no_active_account"
+
+
+def test_login_without_a_password_is_invalid(api_client: APIClient) -> None:
+    response = api_client.post("/api/login/", {"username": "alice"})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert field_names(response) == {"password"}
+
+
+# Refresh
+
+
+def test_refresh_returns_a_new_access_and_refresh_token(api_client: APIClient, alice: User) -> None:
+    old = RefreshToken.for_user(alice)
+
+    response = api_client.post("/api/token/refresh/", {"refresh": str(old)})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"access", "refresh"}
+    assert body["refresh"] != str(old)
+    assert RefreshToken(body["refresh"])["user_id"] == str(alice.pk)
+    me = api_client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {body['access']}")
+    assert me.status_code == 200
+
+
+def test_a_rotated_refresh_token_cannot_be_used_again(api_client: APIClient, alice: User) -> None:
+    old = str(RefreshToken.for_user(alice))
+    api_client.post("/api/token/refresh/", {"refresh": old})
+
+    response = api_client.post("/api/token/refresh/", {"refresh": old})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+    assert BlacklistedToken.objects.filter(token__token=old).exists()
+
+
+def test_the_refresh_token_from_a_rotation_works(api_client: APIClient, alice: User) -> None:
+    first = api_client.post("/api/token/refresh/", {"refresh": str(RefreshToken.for_user(alice))})
+
+    response = api_client.post("/api/token/refresh/", {"refresh": first.json()["refresh"]})
+
+    assert response.status_code == 200
+
+
+def test_refresh_with_a_garbage_token_is_unauthorized(api_client: APIClient) -> None:
+    response = api_client.post("/api/token/refresh/", {"refresh": "garbage"})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+@pytest.mark.parametrize(
+    ("body", "error_code"),
+    [
+        pytest.param({}, "required", id="missing"),
+        pytest.param({"refresh": ""}, "blank", id="blank"),
+    ],
+)
+def test_refresh_without_a_token_is_invalid(
+    api_client: APIClient, body: dict[str, str], error_code: str
+) -> None:
+    response = api_client.post("/api/token/refresh/", body)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("refresh", error_code)]
+
+
+def test_refresh_with_an_access_token_is_unauthorized(api_client: APIClient, alice: User) -> None:
+    access = str(RefreshToken.for_user(alice).access_token)
+
+    response = api_client.post("/api/token/refresh/", {"refresh": access})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+def test_refresh_for_a_deactivated_user_is_unauthorized(api_client: APIClient, alice: User) -> None:
+    refresh = str(RefreshToken.for_user(alice))
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+
+    response = api_client.post("/api/token/refresh/", {"refresh": refresh})
+
+    assert response.status_code == 401
+    assert "access" not in response.json()
+
+
+def test_refresh_for_a_deleted_user_is_unauthorized(api_client: APIClient, alice: User) -> None:
+    refresh = str(RefreshToken.for_user(alice))
+    alice.delete()
+
+    response = api_client.post("/api/token/refresh/", {"refresh": refresh})
+
+    assert response.status_code == 401
+    assert "access" not in response.json()
+
+
+# Logout
+
+
+def test_logout_blacklists_the_refresh_token(
+    auth_client: Callable[[User], APIClient], alice: User
+) -> None:
+    refresh = str(RefreshToken.for_user(alice))
+    client = auth_client(alice)
+
+    response = client.post("/api/logout/", {"refresh": refresh})
+
+    assert response.status_code == 204
+    assert BlacklistedToken.objects.filter(token__token=refresh).exists()
+    again = APIClient().post("/api/token/refresh/", {"refresh": refresh})
+    assert again.status_code == 401
+    assert again.json()["code"] == "token_not_valid"
+
+
+def test_logout_requires_authentication(api_client: APIClient, alice: User) -> None:
+    refresh = str(RefreshToken.for_user(alice))
+
+    response = api_client.post("/api/logout/", {"refresh": refresh})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert not BlacklistedToken.objects.exists()
+
+
+def test_logout_with_a_garbage_token_is_unauthorized(
+    auth_client: Callable[[User], APIClient], alice: User
+) -> None:
+    response = auth_client(alice).post("/api/logout/", {"refresh": "garbage"})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+def test_logout_without_a_refresh_token_is_invalid(
+    auth_client: Callable[[User], APIClient], alice: User
+) -> None:
+    response = auth_client(alice).post("/api/logout/", {})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert field_names(response) == {"refresh"}
+
+
+def test_logout_cannot_blacklist_another_users_refresh_token(
+    auth_client: Callable[[User], APIClient], alice: User, bob: User
+) -> None:
+    bobs_refresh = str(RefreshToken.for_user(bob))
+
+    response = auth_client(alice).post("/api/logout/", {"refresh": bobs_refresh})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+    assert not BlacklistedToken.objects.exists()
+
+
+def test_logout_twice_with_the_same_refresh_token_is_unauthorized(
+    auth_client: Callable[[User], APIClient], alice: User
+) -> None:
+    refresh = str(RefreshToken.for_user(alice))
+    client = auth_client(alice)
+    client.post("/api/logout/", {"refresh": refresh})
+
+    response = client.post("/api/logout/", {"refresh": refresh})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+# Me
+
+
+def test_me_returns_the_callers_account_with_email(
+    auth_client: Callable[[User], APIClient], alice: User
+) -> None:
+    response = auth_client(alice).get("/api/me/")
+
+    assert response.status_code == 200
+    assert response.json() == {"id": alice.pk, "username": "alice", "email": "alice@example.org"}
+
+
+def test_me_requires_authentication(api_client: APIClient) -> None:
+    response = api_client.get("/api/me/")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_refresh_token_is_not_accepted_as_an_access_token(
+    api_client: APIClient, alice: User
+) -> None:
+    refresh = str(RefreshToken.for_user(alice))
+
+    response = api_client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {refresh}")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+def test_a_garbage_access_token_is_unauthorized(api_client: APIClient) -> None:
+    response = api_client.get("/api/me/", HTTP_AUTHORIZATION="Bearer garbage")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+def test_the_token_of_a_deactivated_user_is_unauthorized(
+    auth_client: Callable[[User], APIClient], alice: User
+) -> None:
+    client = auth_client(alice)
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+
+    response = client.get("/api/me/")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "user_inactive"
+
+
+def test_the_token_of_a_deleted_user_is_unauthorized(
+    auth_client: Callable[[User], APIClient], alice: User
+) -> None:
+    client = auth_client(alice)
+    alice.delete()
+
+    response = client.get("/api/me/")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "user_not_found"
+
+
+# Privacy
+
+
+def test_another_users_representation_never_contains_their_email(
+    auth_client: Callable[[User], APIClient], alice: User, bob: User
+) -> None:
+    event = baker.make_recipe("api.future_event", host=alice)
+    client = auth_client(bob)
+
+    detail = client.get(f"/api/events/{event.pk}/")
+    listed = client.get("/api/events/")
+
+    assert detail.status_code == 200
+    assert detail.json()["host"] == {"id": alice.pk, "username": "alice"}
+    assert listed.json()["results"][0]["host"] == {"id": alice.pk, "username": "alice"}
+    assert "alice@example.org" not in detail.content.decode()
+    assert "alice@example.org" not in listed.content.decode()
