@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
+from redis.exceptions import RedisError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -166,6 +167,11 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
         return exceptions.ValidationError("A value is out of the range the database accepts.")
     if isinstance(exc, (OperationalError, InterfaceError)):
         logger.error("Database unavailable: %s", exc)
+        return ServiceUnavailable()
+    if isinstance(exc, RedisError):
+        # Only the login and registration limits use Redis; they fail closed rather
+        # than let guesses through unlimited.
+        logger.error("Redis unavailable: %s", exc)
         return ServiceUnavailable()
     return None
 

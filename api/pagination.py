@@ -72,3 +72,31 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 },
             },
         ]
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        # DRF's version carries example links to http://api.example.org/accounts/; the
+        # examples per list live in api.schema.add_page_link_examples, which knows the path.
+        page_link = {"type": "string", "nullable": True, "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["count", "next", "previous", "results"],
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "How many results there are on all pages together.",
+                    "example": 87,
+                },
+                "next": {
+                    **page_link,
+                    "description": "The absolute URL of the next page, with the same query; "
+                    "null on the last page.",
+                },
+                "previous": {
+                    **page_link,
+                    "description": "The absolute URL of the previous page, with the same "
+                    "query; null on the first page.",
+                },
+                "results": schema,
+            },
+        }

@@ -48,6 +48,7 @@ ERROR_DESCRIPTIONS = {
     413: "The request body is larger than the server accepts.",
     415: "The request body is not application/json.",
     429: "Too many requests; retry after the number of seconds in Retry-After.",
+    503: "Temporarily unavailable (database or Redis); retry after Retry-After seconds.",
 }
 
 RETRY_AFTER_HEADER = {
@@ -93,7 +94,14 @@ class AutoSchema(openapi.AutoSchema):
 
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         operation = super().get_operation(*args, **kwargs)
-        if operation and "requestBody" in operation:
+        if not operation:
+            return operation
+        # Any operation can meet a database (or Redis) outage.
+        operation["responses"].setdefault(
+            "503", self._get_response_for_code(ProblemSerializer, "503", [PROBLEM_CONTENT_TYPE])
+        )
+        operation["responses"]["503"]["description"] = ERROR_DESCRIPTIONS[503]
+        if "requestBody" in operation:
             for status_code in (413, 415):
                 operation["responses"].setdefault(
                     str(status_code),
@@ -104,8 +112,14 @@ class AutoSchema(openapi.AutoSchema):
                 operation["responses"][str(status_code)]["description"] = ERROR_DESCRIPTIONS[
                     status_code
                 ]
-            operation["responses"] = dict(sorted(operation["responses"].items()))
+        operation["responses"] = dict(sorted(operation["responses"].items()))
         return operation
+
+    def get_auth(self) -> list[dict[str, Any]]:
+        # Views without authentication classes (login, token refresh) get no `security`
+        # from drf-spectacular, which reads as "unspecified"; say "no credentials needed"
+        # explicitly, as for the AllowAny views.
+        return super().get_auth() or [{}]
 
     def _get_response_for_code(
         self,
@@ -117,7 +131,7 @@ class AutoSchema(openapi.AutoSchema):
         if status_code.startswith(("4", "5")):
             media_types = [PROBLEM_CONTENT_TYPE]
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)
-        if status_code == "429":
+        if status_code in ("429", "503"):
             response["headers"] = RETRY_AFTER_HEADER
         return response
 
@@ -173,4 +187,28 @@ def add_links(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str
     Schemathesis' stateful tests."""
     for (path, method, status_code), links in LINKS.items():
         result["paths"][path][method]["responses"][status_code]["links"] = links
+    return result
+
+
+# Where `make run` serves the API; example page links point there.
+DEVELOPMENT_SERVER = "http://127.0.0.1:8000"
+EXAMPLE_ID = "42"
+
+
+def add_page_link_examples(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
+    """Example next/previous links on each page component, for the list that returns it.
+
+    Only here is the path known; the pagination class builds the component without it.
+    """
+    schemas = result["components"]["schemas"]
+    for path, operations in result["paths"].items():
+        content = operations.get("get", {}).get("responses", {}).get("200", {}).get("content", {})
+        ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+        name = ref.rpartition("/")[2]
+        if not name.startswith("Paginated"):
+            continue
+        url = DEVELOPMENT_SERVER + path.replace("{id}", EXAMPLE_ID)
+        properties = schemas[name]["properties"]
+        properties["next"].setdefault("example", f"{url}?page=4")
+        properties["previous"].setdefault("example", f"{url}?page=2")
     return result

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from api import views
+from api import health, views
 
 router = SimpleRouter()
 router.register("events", views.EventViewSet, basename="event")
@@ -13,5 +13,7 @@ urlpatterns = [
     path("token/refresh/", views.RefreshView.as_view(), name="token-refresh"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("me/", views.MeView.as_view(), name="me"),
+    path("health/", health.HealthView.as_view(), name="health"),
+    path("ready/", health.ReadyView.as_view(), name="ready"),
     path("", include(router.urls)),
 ]

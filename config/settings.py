@@ -44,7 +44,24 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "api.middleware.RejectNulInQueryStringMiddleware",
+    # The API authenticates with bearer tokens (DRF views are CSRF-exempt); these guard
+    # the few HTML pages (/api/docs/) and keep `check --deploy` meaningful.
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Production transport security, on by default whenever DEBUG is off. Behind a TLS
+# proxy, set DJANGO_SECURE_PROXY_SSL_HEADER=1 so Django sees requests as HTTPS; where
+# the proxy already redirects plain HTTP, DJANGO_SECURE_SSL_REDIRECT=0 may turn ours off.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
+if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+X_FRAME_OPTIONS = "DENY"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -60,8 +77,19 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    ),
 }
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A statement that runs longer is cancelled and answered 503, rather than holding a
+    # worker (and its locks) indefinitely.
+    timeout_ms = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=10_000)
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c statement_timeout={timeout_ms}"
+    DATABASES["default"]["OPTIONS"]["connect_timeout"] = env.int(
+        "DATABASE_CONNECT_TIMEOUT", default=5
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock when a transaction starts, so two processes doing
     # read-then-write wait for each other (busy timeout) instead of failing at once
@@ -149,7 +177,13 @@ SPECTACULAR_SETTINGS = {
         "409 answers.\n\n"
         "Datetimes are ISO 8601; a datetime without an offset is interpreted in UTC."
     ),
+    # Semantic versioning; CHANGELOG.md says what changed, and `nox -s spec_compat` fails
+    # a breaking change unless the major version (the minor one while 0.x) is raised.
     "VERSION": "0.1.0",
+    "LICENSE": {"name": "MIT", "url": "https://opensource.org/licenses/MIT"},
+    "CONTACT": {"name": "Event Management API maintainers"},
+    # Relative, so Swagger UI and clients reading /api/schema/ call the host serving it.
+    "SERVERS": [{"url": "/", "description": "The host that serves this document."}],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -159,6 +193,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_named_enums",
         "api.schema.add_links",
+        "api.schema.add_page_link_examples",
     ],
     "ENUM_NAME_OVERRIDES": {
         "InvitationStatus": "api.models.Invitation.Status",
@@ -169,6 +204,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "participation", "description": "Registering for events."},
         {"name": "invitations", "description": "Hosts invite users; invitees answer."},
         {"name": "feedback", "description": "Ratings left by participants."},
+        {"name": "operations", "description": "Health checks for load balancers."},
     ],
 }
 
