@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from redis.exceptions import RedisError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -222,8 +223,13 @@ def bad_request_view(request: HttpRequest, exception: Exception | None = None) -
     return problem_response(400, "parse_error", "The request could not be understood.")
 
 
+@csrf_exempt
 def not_found_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return problem_response(404, "not_found", "No resource at this address.")
+
+
+def csrf_failure_view(request: HttpRequest, reason: str = "") -> JsonResponse:
+    return problem_response(403, "permission_denied", "CSRF verification failed.")
 
 
 def server_error_view(request: HttpRequest) -> JsonResponse:

@@ -62,6 +62,7 @@ if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "api.exceptions.csrf_failure_view"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
