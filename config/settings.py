@@ -43,6 +43,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "api.middleware.RejectNulInQueryStringMiddleware",
     # The API authenticates with bearer tokens (DRF views are CSRF-exempt); these guard
     # the few HTML pages (/api/docs/) and keep `check --deploy` meaningful.
@@ -124,7 +125,9 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# The offline docs' assets (drf-spectacular-sidecar) are served by the app itself, from
+# the installed packages, so a deployment needs no collectstatic step and no CDN.
+WHITENOISE_USE_FINDERS = True
 
 # Request bodies above this size are refused with 413 (see api.exceptions).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)

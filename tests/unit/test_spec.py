@@ -64,3 +64,12 @@ def test_unknown_addresses_answer_the_json_404_for_any_method() -> None:
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["code"] == "not_found"
+
+
+def test_docs_assets_are_served_by_the_app_itself(api_client) -> None:
+    response = api_client.get(
+        "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"
+    )
+
+    assert response.status_code == 200
+    assert "javascript" in response["Content-Type"]
