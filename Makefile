@@ -23,7 +23,9 @@ $(STAMP): pyproject.toml uv.lock
 run: install
 	DJANGO_DEBUG=1 $(VENV)/bin/python manage.py migrate --no-input
 	@echo "API on http://127.0.0.1:8000/api/ -- docs on http://127.0.0.1:8000/api/docs/"
-	DJANGO_DEBUG=1 $(VENV)/bin/python manage.py runserver 127.0.0.1:8000
+	@echo "Notifications on ws://127.0.0.1:8000/ws/notifications/?token=<access token>"
+	DJANGO_DEBUG=1 $(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port 8000 \
+		--lifespan off --reload --reload-dir api --reload-dir config
 
 test: install
 	$(VENV)/bin/nox -s lint tests
