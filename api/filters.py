@@ -5,7 +5,8 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import F, Func, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
@@ -13,6 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from api.models import Event, Invitation
 
 MAX_ID = 2**63 - 1
+SQLITE_CASEFOLD = "events_casefold"
 
 
 class DateOrDateTimeField(forms.Field):
@@ -109,7 +111,7 @@ class StrictFilterSet(django_filters.FilterSet):
 
 class EventFilter(StrictFilterSet):
     host = IdFilter(field_name="host_id")
-    location = django_filters.CharFilter(lookup_expr="icontains", max_length=200)
+    location = django_filters.CharFilter(method="filter_location", max_length=200)
     start_time_after = DateOrDateTimeFilter(field_name="start_time", lookup_expr="gte")
     start_time_before = DateOrDateTimeFilter(field_name="start_time", lookup_expr="lte")
     end_time_after = DateOrDateTimeFilter(field_name="end_time", lookup_expr="gte")
@@ -117,6 +119,15 @@ class EventFilter(StrictFilterSet):
     ordering = StableOrderingFilter(fields=EVENT_ORDERING_FIELDS)
 
     may_be_empty = ("location",)
+
+    def filter_location(self, queryset: QuerySet[Event], name: str, value: str) -> QuerySet[Event]:
+        if connection.vendor != "sqlite":
+            return queryset.filter(location__icontains=value)
+        # SQLite's LIKE folds ASCII letters only; the embedded default casefolds in Python
+        # (api.apps registers the function) so "MÜNCHEN" finds "München" there too.
+        return queryset.annotate(
+            location_folded=Func(F("location"), function=SQLITE_CASEFOLD)
+        ).filter(location_folded__contains=value.casefold())
 
     class Meta:
         model = Event

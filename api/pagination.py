@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from django.core.paginator import InvalidPage
+from django.core.paginator import InvalidPage, Page, Paginator
+from django.db import connections
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from rest_framework import pagination
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
 from rest_framework.request import Request
 
 # Any larger number means "more than there can be": it is not converted, so a
@@ -38,13 +42,16 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
         page_size = self.get_page_size(request)
         page_number = _positive_int(request, self.page_query_param) or 1
-        paginator = self.django_paginator_class(queryset, page_size)
+        paginator = self.make_paginator(queryset, page_size, page_number)
         try:
             self.page = paginator.page(page_number)
         except InvalidPage as error:
             raise NotFound(f"Page {page_number} does not exist.") from error
         self.request = request
         return list(self.page)
+
+    def make_paginator(self, queryset: Any, page_size: int, page_number: int) -> Paginator:
+        return self.django_paginator_class(queryset, page_size)
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         return [
@@ -100,3 +107,104 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 "results": schema,
             },
         }
+
+
+MAX_RESULTS = 10_000
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most ``limit + 1`` rows; a larger count is PostgreSQL's estimate."""
+
+    def __init__(self, object_list: QuerySet[Any], per_page: int, *, limit: int) -> None:
+        super().__init__(object_list, per_page)
+        self.limit = limit
+
+    @cached_property
+    def count(self) -> int:
+        matching = self.object_list.order_by().values("pk")
+        connection = connections[matching.db]
+        # The query is compiled once for both statements; QuerySet.count() on a slice
+        # compiles a nested aggregation that costs more than running it (bench/).
+        sql, params = matching.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql} LIMIT {self.limit + 1}) AS m", params)
+            counted = int(cursor.fetchone()[0])
+            if counted <= self.limit:
+                return counted
+            if connection.vendor != "postgresql":
+                return matching.count()
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        return max(counted, int(plan[0]["Plan"]["Plan Rows"]))
+
+    def page(self, number: int | str) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        # OFFSET computes the select list of every row it skips (for events, two
+        # subqueries each): the page's keys are found first, so it is computed for the
+        # page's rows alone. In one statement, still.
+        keys = self.object_list.values("pk")[bottom:top]
+        return self._get_page(self.object_list.filter(pk__in=keys), number, self)
+
+
+class CappedPageNumberPagination(PageNumberPagination):
+    """For lists that grow with a whole table (events): the cost of a page stays flat.
+
+    An exact COUNT and a deep OFFSET both read every row before the page; at a million
+    events that is most of a request (bench/run.py --scale). So the results are counted
+    exactly up to MAX_RESULTS and estimated beyond, and only pages within the first
+    MAX_RESULTS results are served. Lists bounded by nature, such as one event's
+    participants, keep the plain pagination.
+    """
+
+    max_results = MAX_RESULTS
+
+    def make_paginator(self, queryset: Any, page_size: int, page_number: int) -> Paginator:
+        paginator = CappedCountPaginator(queryset, page_size, limit=self.max_results)
+        # A page past the end of a short list stays a 404 (Paginator.page raises it);
+        # only a query with more results than are served is told to narrow itself.
+        beyond = (page_number - 1) * page_size >= self.max_results
+        if beyond and paginator.count > self.max_results:
+            message = (
+                f"Only the first {self.max_results:,} results of a query are served; "
+                "narrow it with filters (e.g. start_time_after the last start_time you saw)."
+            )
+            raise ValidationError(
+                {self.page_query_param: [ErrorDetail(message, code="page_too_deep")]}
+            )
+        return paginator
+
+    def get_next_link(self) -> str | None:
+        if self.page.end_index() >= self.max_results:
+            return None
+        return super().get_next_link()
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        parameters[0]["description"] = (
+            f"Page number, from 1. A page past the last one is a 404. Only the first "
+            f"{self.max_results:,} results of a query are served: when it has more, a page "
+            "starting after them is a 400 (code page_too_deep). Narrow the query with filters "
+            "instead, e.g. start_time_after the start_time of the last event you saw."
+        )
+        return parameters
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        response = super().get_paginated_response_schema(schema)
+        properties = response["properties"]
+        properties["count"] = {
+            **properties["count"],
+            "description": f"How many results there are on all pages together: exact up to "
+            f"{self.max_results:,}; above that an estimate from the database's statistics "
+            f"(never below {self.max_results + 1:,}), because counting every match would cost "
+            "more than serving the page.",
+        }
+        properties["next"] = {
+            **properties["next"],
+            "description": f"{properties['next']['description']} Also null on the page that "
+            f"holds the {self.max_results:,}th result: later pages are not served.",
+        }
+        return response

@@ -51,6 +51,8 @@ ERROR_DESCRIPTIONS = {
     503: "Temporarily unavailable (database or Redis); retry after Retry-After seconds.",
 }
 
+NUL_IN_QUERY_STRING = "The query string carries a NUL character."
+
 RETRY_AFTER_HEADER = {
     "Retry-After": {
         "description": "Seconds to wait before retrying.",
@@ -89,8 +91,9 @@ def conflict_example(code: str, detail: str) -> OpenApiExample:
 
 
 class AutoSchema(openapi.AutoSchema):
-    """Error responses are problem+json, 429 carries Retry-After, and every operation that
-    takes a body documents the 413 and 415 that any body can earn."""
+    """Error responses are problem+json, 429 and 503 carry Retry-After, every operation
+    documents the 400 and 503 any request can earn, and every operation that takes a body
+    the 413 and 415 that any body can earn."""
 
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         operation = super().get_operation(*args, **kwargs)
@@ -101,6 +104,13 @@ class AutoSchema(openapi.AutoSchema):
             "503", self._get_response_for_code(ProblemSerializer, "503", [PROBLEM_CONTENT_TYPE])
         )
         operation["responses"]["503"]["description"] = ERROR_DESCRIPTIONS[503]
+        # api.middleware.RejectNulInQueryStringMiddleware answers 400 on every path, so
+        # operations that take no other input can return it too (the health checks' only 4xx).
+        if "400" not in operation["responses"]:
+            operation["responses"]["400"] = self._get_response_for_code(
+                ProblemSerializer, "400", [PROBLEM_CONTENT_TYPE]
+            )
+            operation["responses"]["400"]["description"] = NUL_IN_QUERY_STRING
         if "requestBody" in operation:
             for status_code in (413, 415):
                 operation["responses"].setdefault(
@@ -174,6 +184,13 @@ LINKS: dict[tuple[str, str, str], dict[str, dict[str, Any]]] = {
     ("/api/events/", "post", "201"): {
         name: {"operationId": operation_id, "parameters": EVENT_ID}
         for name, operation_id in EVENT_FOLLOW_UPS.items()
+    },
+    ("/api/events/{id}/register/", "post", "201"): {
+        "Unregister": {
+            "operationId": "events_unregister",
+            "parameters": {"id": "$request.path.id"},
+            "description": "Leave the event just joined.",
+        },
     },
     ("/api/events/{id}/invite/", "post", "201"): {
         "RetrieveInvitation": {"operationId": "invitations_retrieve", "parameters": EVENT_ID},

@@ -9,6 +9,7 @@ transactions never wait on each other in a cycle.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +18,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, Throttled
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
 
+from api import notifications
 from api.exceptions import (
     AlreadyInvited,
     AlreadyParticipant,
@@ -64,7 +66,15 @@ def event_creation_wait(*, user: AbstractBaseUser, now: datetime | None = None) 
 
 
 def user_create(*, username: str, email: str, password: str) -> AbstractBaseUser:
-    return User.objects.create_user(username=username, email=email, password=password)
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(username=username, email=email, password=password)
+    except IntegrityError as error:
+        # Two sign-ups with one name or email at the same moment: the case-insensitive
+        # unique constraints let one through, and the other gets the serializer's answer.
+        raise ValidationError(
+            {"username": ["This username or email is taken."]}, code="unique"
+        ) from error
 
 
 def event_create(*, host: AbstractBaseUser, **fields: Any) -> Event:
@@ -141,6 +151,21 @@ def participation_delete(*, event: Event, user: AbstractBaseUser) -> None:
         participation.delete()
 
 
+def _notify_on_commit(notify: Callable[[Invitation], None], invitation: Invitation) -> None:
+    """Run ``notify(invitation)`` once the transaction commits; never if it rolls back.
+
+    robust: by then the row is committed, so a channel layer that is down is logged and
+    must not turn the response into a 500. A nested function, not functools.partial:
+    Django 5.2 logs a failing robust callback by its ``__qualname__``, which a partial
+    lacks, so the logging itself would raise (Django ticket #36487).
+    """
+
+    def send() -> None:
+        notify(invitation)
+
+    transaction.on_commit(send, robust=True)
+
+
 def invitation_create(
     *, event: Event, inviter: AbstractBaseUser, invitee: AbstractBaseUser
 ) -> Invitation:
@@ -156,9 +181,13 @@ def invitation_create(
             raise AlreadyInvited()
         try:
             with transaction.atomic():
-                return Invitation.objects.create(event=locked, inviter=inviter, invitee=invitee)
+                invitation = Invitation.objects.create(
+                    event=locked, inviter=inviter, invitee=invitee
+                )
         except IntegrityError as error:
             raise AlreadyInvited() from error
+        _notify_on_commit(notifications.invitation_received, invitation)
+        return invitation
 
 
 def invitation_answer(*, invitation: Invitation, user: AbstractBaseUser, status: str) -> Invitation:
@@ -178,6 +207,7 @@ def invitation_answer(*, invitation: Invitation, user: AbstractBaseUser, status:
         locked.responded_at = timezone.now()
         locked.save(update_fields=["status", "responded_at"])
         locked.event = event
+        _notify_on_commit(notifications.invitation_answered, locked)
         return locked
 
 

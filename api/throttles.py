@@ -40,8 +40,11 @@ class LoginUsernameThrottle(SimpleRateThrottle):
             username = str(username)
         if not isinstance(username, str) or not username.strip():
             return None
-        # Hashed: usernames may hold any character, cache keys should not.
-        digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()
+        # Hashed: usernames may hold any character (even a lone surrogate, which the
+        # serializer refuses later), cache keys should not.
+        digest = hashlib.sha256(
+            username.strip().lower().encode("utf-8", "surrogatepass")
+        ).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": digest}
 
 

@@ -16,6 +16,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from api import selectors, services
 from api.filters import EVENT_FILTER_PARAMETERS, EventFilter, InvitationFilter
 from api.models import Event, Invitation
+from api.pagination import CappedPageNumberPagination, PageNumberPagination
 from api.permissions import IsEventHost, IsEventHostOrReadOnly, IsEventParticipant
 from api.schema import conflict_example, errors
 from api.serializers import (
@@ -31,6 +32,8 @@ from api.serializers import (
     RefreshSerializer,
     RegistrationSerializer,
     TokenPairSerializer,
+    event_representation,
+    event_representations,
 )
 from api.throttles import (
     EventCreationThrottle,
@@ -218,7 +221,23 @@ class EventViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "delete"]
 
     def get_queryset(self) -> QuerySet[Event]:
+        if self.action in ("list", "retrieve"):
+            # Rendered by event_representation from plain rows, not by the serializer.
+            return selectors.event_rows()
         return selectors.event_queryset()
+
+    @property
+    def pagination_class(self) -> type[PageNumberPagination]:  # type: ignore[override]
+        # The events list grows with the whole table, so its count and depth are capped;
+        # an event's participants and feedback are bounded and paginate plainly.
+        return CappedPageNumberPagination if self.action == "list" else PageNumberPagination
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(event_representations(page))
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(event_representation(self.get_object()))
 
     def get_permissions(self) -> list[Any]:
         if self.action in ("list", "retrieve"):
@@ -240,6 +259,10 @@ class EventViewSet(viewsets.ModelViewSet):
 
     def filter_queryset(self, queryset: QuerySet[Event]) -> QuerySet[Event]:
         if self.action != "list":
+            return queryset
+        if self.request.query_params.keys().isdisjoint(self.filterset_class.base_filters):
+            # Nothing to filter or order by: the default order stands, and building the
+            # filter form would cost more than the page's query (bench/).
             return queryset
         return super().filter_queryset(queryset)
 

@@ -140,7 +140,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.negotiation.SafeJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.JSONOnlyContentNegotiation",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
@@ -219,3 +219,25 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+# --- Real-time notifications (Channels, WebSockets; see api/notifications.py) ---------
+# Kept together here; config/asgi.py routes WebSockets to api/routing.py.
+INSTALLED_APPS += ["channels"]
+if REDIS_URL:
+    # Redis carries group messages between server processes, so a request served by one
+    # process reaches a socket held by another. Pub/sub rather than channels-redis' list
+    # layer: notifications are fire-and-forget, and a consumer of the list layer takes up
+    # to five seconds to stop, its blocking read outliving the socket.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                # Deployments (or test runs) sharing one Redis keep their messages apart.
+                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="events"),
+            },
+        }
+    }
+else:
+    # One process: the embedded default, as for the cache.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

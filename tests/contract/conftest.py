@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from rest_framework.test import APIClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,7 +22,7 @@ def contract_config() -> schemathesis.Config:
     if max_examples := os.environ.get("CONTRACT_MAX_EXAMPLES"):
         config.projects.default.generation.update(max_examples=int(max_examples))
     if seed := os.environ.get("CONTRACT_SEED"):
-        config.seed = int(seed)
+        config.update(seed=int(seed), max_failures=None)
     return config
 
 
@@ -28,6 +31,20 @@ def load_checked_in_spec() -> schemathesis.BaseSchema:
     schema = schemathesis.openapi.from_path(SPEC, config=contract_config())
     schema.app = get_wsgi_application()
     return schema
+
+
+@pytest.fixture
+def connections_stay_open_between_requests() -> Iterator[None]:
+    """Django closes the database connection after each request it serves through
+    WSGIHandler; inside the test's transaction that would close it mid-test (PostgreSQL;
+    SQLite's in-memory test database ignores the close). Django's own test client
+    detaches the same handler for the same reason, and reattaches it after each of its
+    requests: so request this fixture after any fixture that uses the test client."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -57,7 +74,9 @@ def access_token(db: None, relaxed_limits: None) -> str:
 
 
 @pytest.fixture
-def authenticated_schema(access_token: str) -> schemathesis.BaseSchema:
+def authenticated_schema(
+    access_token: str, connections_stay_open_between_requests: None
+) -> schemathesis.BaseSchema:
     schema = load_checked_in_spec()
 
     @schema.auth()
@@ -76,5 +95,7 @@ def authenticated_schema(access_token: str) -> schemathesis.BaseSchema:
 
 
 @pytest.fixture
-def anonymous_schema(db: None, relaxed_limits: None) -> schemathesis.BaseSchema:
+def anonymous_schema(
+    db: None, relaxed_limits: None, connections_stay_open_between_requests: None
+) -> schemathesis.BaseSchema:
     return load_checked_in_spec()

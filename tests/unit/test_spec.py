@@ -7,8 +7,8 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from rest_framework.test import APIClient
 from django.core.management import call_command
+from rest_framework.test import APIClient
 
 SPEC = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
 REGENERATE = (
