@@ -155,40 +155,52 @@ def live_server(
         if migrate.returncode != 0:
             raise RuntimeError(f"migrate failed:\n{migrate.stdout}{migrate.stderr}")
 
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
         log_path = directory / "server.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "config.asgi:application",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--workers",
-                    str(workers),
-                    "--log-level",
-                    "warning",
-                ],
-                cwd=ROOT,
-                env=server_env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                # Its own process group, so stopping it reaches every worker.
-                start_new_session=True,
-            )
-        try:
-            _wait_until_ready(process, base_url, log_path, startup_timeout)
+        with uvicorn_server(server_env, log_path, workers=workers, timeout=startup_timeout) as url_:
             yield LiveServer(
-                url=base_url,
+                url=url_,
                 directory=directory,
                 database_url=url,
                 sqlite_path=sqlite_path,
                 log_path=log_path,
             )
-        finally:
-            _stop(process)
+
+
+@contextmanager
+def uvicorn_server(
+    env: Mapping[str, str], log_path: Path, *, workers: int = 1, timeout: float = 30
+) -> Iterator[str]:
+    """uvicorn serving config.asgi:application with `env` (an already migrated database)
+    on a free port; yields its base URL once /api/ready/ answers, stops it on exit."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "config.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--lifespan",
+                "off",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=dict(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            # Its own process group, so stopping it reaches every worker.
+            start_new_session=True,
+        )
+    try:
+        _wait_until_ready(process, base_url, log_path, timeout)
+        yield base_url
+    finally:
+        _stop(process)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from websockets.exceptions import ConnectionClosedError, InvalidStatus
 from websockets.sync.client import connect
 
 from api.consumers import CLOSE_UNAUTHORIZED
+from tests.live_server import uvicorn_server
 from tests.unit.test_notifications import assert_documented
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,60 +63,11 @@ def migrate(environment: dict[str, str]) -> None:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def server(environment: dict[str, str], log: Path) -> Iterator[str]:
-    """An ASGI server process; yields its address once it accepts connections."""
-    port = free_port()
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "config.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--lifespan",
-                "off",
-            ],
-            cwd=ROOT,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        # uvicorn imports the application before it binds, so an open port means ready.
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                pass
-            try:
-                process.wait(timeout=0.05)
-            except subprocess.TimeoutExpired:
-                pass
-            else:
-                pytest.fail(f"the server exited with {process.returncode}:\n{log.read_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not listen in {STARTUP_SECONDS} s:\n{log.read_text()}")
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """An ASGI server process; yields its host:port once it is ready."""
+    with uvicorn_server(environment, log, timeout=STARTUP_SECONDS) as url:
+        yield url.removeprefix("http://")
 
 
 def call(
