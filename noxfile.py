@@ -153,3 +153,15 @@ def fuzz(session: nox.Session) -> None:
             "CONTRACT_SEED": seed,
         },
     )
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmark against a hand-written floor on PostgreSQL (POSTGRES_URL); -- --help for modes."""
+    install(session)
+    session.run(
+        "python",
+        "bench/run.py",
+        *session.posargs,
+        env={"POSTGRES_URL": POSTGRES_URL, "TEST_REDIS_URL": REDIS_URL},
+    )

@@ -141,6 +141,8 @@ class CappedCountPaginator(Paginator):
 
     def page(self, number: int | str) -> Page:
         number = self.validate_number(number)
+        if number == 1:
+            return super().page(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
         # OFFSET computes the select list of every row it skips (for events, two
