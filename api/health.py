@@ -24,12 +24,16 @@ HealthSerializer = inline_serializer(
 )
 
 
-class HealthView(APIView):
-    """The process is up and serving requests; says nothing of its dependencies."""
+class PublicProbeView(APIView):
+    """Probes answer anyone, without credentials, to GET only."""
 
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
     http_method_names = ["get"]
+
+
+class HealthView(PublicProbeView):
+    """The process is up and serving requests; says nothing of its dependencies."""
 
     @extend_schema(
         tags=["operations"],
@@ -43,12 +47,8 @@ class HealthView(APIView):
         return Response({"status": "ok"})
 
 
-class ReadyView(APIView):
+class ReadyView(PublicProbeView):
     """Ready for traffic: the database answers, and Redis too when it is configured."""
-
-    permission_classes = [AllowAny]
-    authentication_classes: list[Any] = []
-    http_method_names = ["get"]
 
     @extend_schema(
         tags=["operations"],

@@ -224,7 +224,9 @@ class EventViewSet(viewsets.ModelViewSet):
         if self.action in ("list", "retrieve"):
             # Rendered by event_representation from plain rows, not by the serializer.
             return selectors.event_rows()
-        return selectors.event_queryset()
+        # Writes and nested actions need the model instance only (host for permissions,
+        # the row to lock); their responses are rendered from event_rows() afterwards.
+        return Event.objects.all()
 
     @property
     def pagination_class(self) -> type[PageNumberPagination]:  # type: ignore[override]
@@ -267,7 +269,7 @@ class EventViewSet(viewsets.ModelViewSet):
         return super().filter_queryset(queryset)
 
     def _representation(self, event: Event) -> dict[str, Any]:
-        return EventSerializer(selectors.event_queryset().get(pk=event.pk)).data
+        return event_representation(selectors.event_rows().get(pk=event.pk))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
