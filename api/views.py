@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -239,7 +240,12 @@ class EventViewSet(viewsets.ModelViewSet):
         return self.get_paginated_response(event_representations(page))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(event_representation(self.get_object()))
+        # Anyone may read an event (get_permissions), so there is no object permission
+        # to check, and the row is fetched without building a queryset (selectors).
+        row = selectors.event_row(int(kwargs[self.lookup_field]))
+        if row is None:
+            raise Http404
+        return Response(event_representation(row))
 
     def get_permissions(self) -> list[Any]:
         if self.action in ("list", "retrieve"):
@@ -269,7 +275,10 @@ class EventViewSet(viewsets.ModelViewSet):
         return super().filter_queryset(queryset)
 
     def _representation(self, event: Event) -> dict[str, Any]:
-        return event_representation(selectors.event_rows().get(pk=event.pk))
+        row = selectors.event_row(event.pk)
+        if row is None:
+            raise Http404
+        return event_representation(row)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)

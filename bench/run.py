@@ -735,11 +735,9 @@ def api_server(url: str, ctx: Context, args: argparse.Namespace, name: str = "ap
 
 
 def wsgi_api_server(url: str, ctx: Context, args: argparse.Namespace) -> Server:
-    """The same code through Django's WSGI handler in uvicorn's thread pool, where threads
-    live on and so do their connections (CONN_MAX_AGE, from the URL)."""
+    """The same code through Django's WSGI handler, in uvicorn's thread pool."""
     return Server(
-        "api-wsgi", "config.wsgi:application", f"{url}?conn_max_age=600", ctx.env,
-        args.workers, interface="wsgi",
+        "api-wsgi", "config.wsgi:application", url, ctx.env, args.workers, interface="wsgi"
     )  # fmt: skip
 
 

@@ -183,3 +183,50 @@ def test_reports_zero_when_nothing_is_old(alice: User) -> None:
 def test_batch_size_must_be_a_positive_integer(size: str) -> None:
     with pytest.raises(CommandError, match="--batch-size"):
         _run("--batch-size", size)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("every", "vacuums"), [(2, 3), (5, 1)])
+def test_the_events_table_is_vacuumed_every_few_batches_and_at_the_end(
+    alice: User, bob: User, charlie: User, every: int, vacuums: int
+) -> None:
+    now = timezone.now()
+    for days in range(35, 40):
+        _event_with_rows(
+            end_time=now - timedelta(days=days), host=alice, participant=bob, invitee=charlie
+        )
+    vacuumed_before = _vacuum_count("api_event")
+
+    with CaptureQueriesContext(connection) as queries:
+        _run("--batch-size", "1", "--vacuum-every", str(every))
+
+    vacuum_statements = [q["sql"] for q in queries if q["sql"].startswith("VACUUM")]
+    assert vacuum_statements == ['VACUUM (ANALYZE) "api_event"'] * vacuums
+    assert _vacuum_count("api_event") == vacuumed_before + vacuums
+    assert Event.objects.count() == 0
+
+
+def _vacuum_count(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = %s", [table])
+        return int(cursor.fetchone()[0])
+
+
+def test_no_vacuum_on_sqlite_or_inside_a_transaction(alice: User, bob: User, charlie: User) -> None:
+    _event_with_rows(
+        end_time=timezone.now() - timedelta(days=40), host=alice, participant=bob, invitee=charlie
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        _run("--vacuum-every", "1")
+
+    assert not [q for q in queries if "VACUUM" in q["sql"]]
+    assert Event.objects.count() == 0
+
+
+@pytest.mark.parametrize("every", ["0", "-3", "often"])
+def test_vacuum_every_must_be_a_positive_integer(every: str) -> None:
+    with pytest.raises(CommandError, match="--vacuum-every"):
+        _run("--vacuum-every", every)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from weakref import WeakKeyDictionary
 
 import pytest
 from django.utils import timezone
@@ -79,6 +80,31 @@ def test_the_representation_follows_the_current_time_zone_as_the_serializer_does
         ]
         assert event_representations(rows) == expected
         assert [event_representation(row) for row in rows] == expected
+
+
+def test_one_event_row_is_the_row_the_list_query_gives(events: list[Event]) -> None:
+    for event in events:
+        assert selectors.event_row(event.pk) == selectors.event_rows().get(pk=event.pk)
+    assert selectors.event_row(max(event.pk for event in events) + 1) is None
+
+
+def test_one_event_row_is_compiled_once_per_connection(
+    events: list[Event], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiled = []
+    statement_class = selectors._EventRowStatement
+
+    def counting(connection: object) -> object:
+        compiled.append(connection)
+        return statement_class(connection)
+
+    monkeypatch.setattr(selectors, "_EventRowStatement", counting)
+    monkeypatch.setattr(selectors, "_event_row_statements", WeakKeyDictionary())
+
+    rows = [selectors.event_row(event.pk) for event in events * 3]
+
+    assert len(compiled) == 1
+    assert [row["id"] for row in rows if row] == [event.pk for event in events * 3]
 
 
 @pytest.fixture

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import connection
+from model_bakery import baker
 from rest_framework.test import APIClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,53 +47,89 @@ def alice_client(alice: Any, auth_client: Any) -> APIClient:
     return auth_client(alice)
 
 
-@pytest.fixture
+@contextmanager
 def database_on_a_dead_port() -> Iterator[None]:
-    """Points the connection at a port where no PostgreSQL answers, then back again."""
-    original = dict(connection.settings_dict)
-    connection.close()
-    connection.settings_dict.update(HOST="127.0.0.1", PORT="1")
+    """Points the connection (and its pool) at a port where no PostgreSQL answers, then
+    back again."""
+    original = copy.deepcopy(connection.settings_dict)
+    _reconnect(HOST="127.0.0.1", PORT="1")
+    # A pooled connection is waited for up to the pool's timeout; keep the test short.
+    if connection.settings_dict["OPTIONS"].get("pool"):
+        connection.settings_dict["OPTIONS"]["pool"]["timeout"] = 0.5
     try:
         yield
     finally:
-        connection.close()
-        connection.settings_dict.clear()
-        connection.settings_dict.update(original)
+        _reconnect(**original)
+
+
+def _reconnect(**settings: Any) -> None:
+    connection.close()
+    # The pool was built from the old settings; the next connection builds a new one.
+    connection.close_pool()
+    connection.settings_dict.update(copy.deepcopy(settings))
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_database_outage_is_a_503_with_retry_after(
-    alice_client: APIClient, database_on_a_dead_port: None
-) -> None:
-    outage = alice_client.get("/api/events/")
+def test_database_outage_is_a_503_with_retry_after(alice_client: APIClient) -> None:
+    with database_on_a_dead_port():
+        outage = alice_client.get("/api/events/")
+        ready = APIClient().get("/api/ready/")
+        health = APIClient().get("/api/health/")
 
     assert outage.status_code == 503
     assert outage["Content-Type"] == "application/problem+json"
     assert outage.json()["code"] == "service_unavailable"
     assert int(outage["Retry-After"]) >= 1
-    assert APIClient().get("/api/ready/").status_code == 503
-    assert APIClient().get("/api/health/").status_code == 200
+    assert ready.status_code == 503
+    assert health.status_code == 200
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_service_recovers_by_itself_when_the_database_returns(
-    alice: Any, auth_client: Any
+    alice_client: APIClient,
 ) -> None:
-    client = auth_client(alice)
-    original = dict(connection.settings_dict)
-    connection.close()
-    connection.settings_dict.update(HOST="127.0.0.1", PORT="1")
-    try:
-        assert client.get("/api/events/").status_code == 503
-    finally:
-        connection.close()
-        connection.settings_dict.clear()
-        connection.settings_dict.update(original)
+    with database_on_a_dead_port():
+        assert alice_client.get("/api/events/").status_code == 503
 
-    assert client.get("/api/events/").status_code == 200
+    assert alice_client.get("/api/events/").status_code == 200
     assert APIClient().get("/api/ready/").status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_pooled_connections_that_postgres_dropped_are_replaced_unseen(
+    alice_client: APIClient,
+) -> None:
+    """A PostgreSQL restart (or an idle timeout) leaves the pool holding dead
+    connections: the health check finds them before a request uses one."""
+    assert connection.pool is not None, "PostgreSQL runs with a connection pool"
+    assert alice_client.get("/api/events/").status_code == 200
+    # What the end of a request does in a server (the test client keeps the connection).
+    connection.close()
+    with psycopg.connect(**_admin_params(), autocommit=True) as admin:
+        dropped = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            [connection.settings_dict["NAME"]],
+        ).fetchone()
+    assert dropped is not None
+    assert dropped[0] >= 1
+
+    for _ in range(3):
+        assert alice_client.get("/api/events/").status_code == 200
+        connection.close()
+
+
+def _admin_params() -> dict[str, Any]:
+    settings = connection.settings_dict
+    return {
+        "host": settings["HOST"],
+        "port": settings["PORT"] or 5432,
+        "user": settings["USER"],
+        "dbname": "postgres",
+    }
 
 
 @pytest.mark.django_db
@@ -169,3 +209,47 @@ def test_the_server_refuses_to_start_without_a_secret_key_when_debug_is_off() ->
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_statements_a_connection_repeats_are_prepared_by_postgres(
+    api_client: APIClient, alice: Any
+) -> None:
+    event = baker.make_recipe("api.future_event", host=alice)
+    for _ in range(6):
+        assert api_client.get(f"/api/events/{event.pk}/").status_code == 200
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%FROM "api_event"%'],
+        )
+        assert cursor.fetchone()[0] >= 1
+
+
+def test_a_pool_refuses_a_persistent_connection_setting() -> None:
+    result = _manage(
+        "check",
+        DJANGO_DEBUG="1",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/events?conn_max_age=60",
+    )
+
+    assert result.returncode != 0
+    assert "conn_max_age" in result.stderr
+    assert "DATABASE_POOL=0" in result.stderr
+
+
+def test_persistent_connections_remain_possible_without_the_pool() -> None:
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d['CONN_MAX_AGE'], 'pool' in d['OPTIONS'])",
+        DJANGO_DEBUG="1",
+        DATABASE_POOL="0",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/events?conn_max_age=60",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["60", "False"]

@@ -2,7 +2,12 @@
 
 Run it from cron; it is safe to run while the API serves requests. Events are deleted
 in batches, each in its own short transaction, so a large backlog neither holds locks
-on the events table for long nor loads it into memory.
+on the events table for long nor loads it into memory. On PostgreSQL the events table
+is vacuumed every few batches: deleted rows stay in its indexes until a vacuum, and
+the oldest events are the first the events list reads (bench/ measured list requests
+waiting 2.5 s behind a million deleted rows that autovacuum had not reached yet). The
+other tables are read by event or by user, not from their oldest rows, and are left to
+autovacuum.
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ from datetime import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from api.models import Event, EventParticipant, Feedback, Invitation
 
 DEFAULT_BATCH_SIZE = 1000
+DEFAULT_VACUUM_EVERY = 50
 
 # The kinds of rows reported, in print order, by the label delete() counts them under.
 KINDS = {
@@ -67,9 +73,24 @@ class Command(BaseCommand):
             default=DEFAULT_BATCH_SIZE,
             help=f"Events deleted per transaction (default {DEFAULT_BATCH_SIZE}).",
         )
+        parser.add_argument(
+            "--vacuum-every",
+            type=positive_int,
+            default=DEFAULT_VACUUM_EVERY,
+            help=(
+                "On PostgreSQL, vacuum the events table after this many batches and at the end "
+                f"(default {DEFAULT_VACUUM_EVERY})."
+            ),
+        )
 
     def handle(
-        self, *args: Any, dry_run: bool, batch_size: int, verbosity: int, **options: Any
+        self,
+        *args: Any,
+        dry_run: bool,
+        batch_size: int,
+        vacuum_every: int,
+        verbosity: int,
+        **options: Any,
     ) -> None:
         # The calendar month is the one the site lives in (TIME_ZONE), not UTC's.
         cutoff = one_calendar_month_before(timezone.localtime(timezone.now()))
@@ -77,7 +98,9 @@ class Command(BaseCommand):
         if dry_run:
             self._report("Would delete", self._count(cutoff))
             return
-        removed, batches = self._delete(cutoff, batch_size, report_batches=verbosity >= 2)
+        removed, batches = self._delete(
+            cutoff, batch_size, vacuum_every=vacuum_every, report_batches=verbosity >= 2
+        )
         self._report("Deleted", removed, f" ({batches} batches)")
 
     def _count(self, cutoff: datetime) -> Counter[str]:
@@ -91,11 +114,13 @@ class Command(BaseCommand):
         )
 
     def _delete(
-        self, cutoff: datetime, batch_size: int, *, report_batches: bool
+        self, cutoff: datetime, batch_size: int, *, vacuum_every: int, report_batches: bool
     ) -> tuple[Counter[str], int]:
         removed: Counter[str] = Counter()
         batches = 0
         while True:
+            if batches and batches % vacuum_every == 0:
+                self._vacuum()
             with transaction.atomic():
                 # Select and lock the batch inside its transaction: an event whose end
                 # time a host moves into the future meanwhile is not deleted.
@@ -106,7 +131,7 @@ class Command(BaseCommand):
                     .values_list("pk", flat=True)[:batch_size]
                 )
                 if not ids:
-                    return removed, batches
+                    break
                 # The cascade deletes the children with one DELETE per table filtered
                 # on these ids, without loading them.
                 _, per_model = Event.objects.filter(pk__in=ids).delete()
@@ -115,6 +140,22 @@ class Command(BaseCommand):
             removed.update(batch)
             if report_batches:
                 self._report(f"Batch {batches}: deleted", batch)
+        if batches % vacuum_every:
+            self._vacuum()
+        return removed, batches
+
+    def _vacuum(self) -> None:
+        """Clear the deleted rows out of the events table and its indexes (PostgreSQL).
+
+        VACUUM takes no lock that reads or writes wait for, and runs between two
+        batches. It cannot run inside a transaction: when the command is called inside
+        one (call_command in a test's transaction), autovacuum is left to do it. SQLite
+        reuses the space of deleted rows without one.
+        """
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(Event._meta.db_table)}")
 
     def _report(self, verb: str, counts: Counter[str], suffix: str = "") -> None:
         summary = ", ".join(f"{kind}: {counts[kind]}" for kind in KINDS.values())
