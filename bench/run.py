@@ -1279,15 +1279,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # SIGTERM (e.g. from nox or CI) unwinds like Ctrl-C, so servers and databases go too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    modes = [
+        (args.throughput, throughput),
+        (args.registration, registration),
+        (args.scale, scale),
+        (args.cleanup, cleanup),
+    ]
     with bench_context(args) as ctx:
-        if args.throughput:
-            throughput(args, ctx)
-        if args.registration:
-            registration(args, ctx)
-        if args.scale:
-            scale(args, ctx)
-        if args.cleanup:
-            cleanup(args, ctx)
+        for wanted, mode in modes:
+            if wanted:
+                mode(args, ctx)
+                # Each server holds a pool of PostgreSQL connections: servers left
+                # running by one mode would crowd out the next (max_connections).
+                ctx.servers.stop_all()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     log(f"done; children used {children.ru_utime + children.ru_stime:.0f} s of CPU")
     return 0
