@@ -28,7 +28,7 @@ run: install
 		--lifespan off --reload --reload-dir api --reload-dir config
 
 test: install
-	$(VENV)/bin/nox -s lint tests
+	$(VENV)/bin/nox -s lint typecheck tests
 
 clean:
 	rm -rf $(TOOLS) $(VENV) .nox .pytest_cache .ruff_cache .hypothesis

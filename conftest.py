@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from django.conf import settings
@@ -15,6 +16,9 @@ from django.core.cache import cache
 from model_bakery import baker
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
+
+if TYPE_CHECKING:
+    from api.models import User
 
 # Each run keeps its cache keys apart, so runs sharing one Redis never see each other.
 # Caches connect lazily, so setting the prefix here comes before any use.
@@ -75,34 +79,34 @@ def api_client() -> APIClient:
 
 
 @pytest.fixture
-def make_user(db: None) -> Callable[..., object]:
-    def make(username: str, **fields: object) -> object:
+def make_user(db: None) -> Callable[..., User]:
+    def make(username: str, **fields: Any) -> User:
         fields.setdefault("email", f"{username}@example.org")
-        return baker.make("api.User", username=username, **fields)
+        return cast("User", baker.make("api.User", username=username, **fields))
 
     return make
 
 
 @pytest.fixture
-def alice(make_user: Callable[..., object]) -> object:
+def alice(make_user: Callable[..., User]) -> User:
     return make_user("alice")
 
 
 @pytest.fixture
-def bob(make_user: Callable[..., object]) -> object:
+def bob(make_user: Callable[..., User]) -> User:
     return make_user("bob")
 
 
 @pytest.fixture
-def charlie(make_user: Callable[..., object]) -> object:
+def charlie(make_user: Callable[..., User]) -> User:
     return make_user("charlie")
 
 
 @pytest.fixture
-def auth_client() -> Callable[[object], APIClient]:
+def auth_client() -> Callable[[User], APIClient]:
     """A client that sends a real JWT access token for ``user``."""
 
-    def make(user: object) -> APIClient:
+    def make(user: User) -> APIClient:
         client = APIClient()
         token = RefreshToken.for_user(user).access_token
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")

@@ -8,7 +8,7 @@ import random
 import nox
 
 nox.options.default_venv_backend = "uv"
-nox.options.sessions = ["lint", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.reuse_venv = "yes"
 
 POSTGRES_URL = os.environ.get("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/events")
@@ -31,6 +31,17 @@ def lint(session: nox.Session) -> None:
     install(session)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """Type-check the application and its tooling with mypy and the Django/DRF stubs."""
+    install(session)
+    session.run(
+        "mypy",
+        *(session.posargs or ["api", "config", "bench", "conftest.py", "noxfile.py", "manage.py"]),
+        env={"DATABASE_URL": "", "REDIS_URL": "", "DJANGO_DEBUG": "1"},
+    )
 
 
 @nox.session

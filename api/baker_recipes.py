@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 from model_bakery.recipe import Recipe, foreign_key
@@ -8,7 +8,7 @@ from api.models import Event, User
 user = Recipe(User)
 
 
-def _in_days(days: int) -> "timezone.datetime":
+def _in_days(days: int) -> datetime:
     return timezone.now() + timedelta(days=days)
 
 

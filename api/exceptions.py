@@ -183,8 +183,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         return None
 
     headers: dict[str, str] = {}
-    if getattr(api_exception, "auth_header", None):
-        headers["WWW-Authenticate"] = api_exception.auth_header
+    auth_header = getattr(api_exception, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
     wait = getattr(api_exception, "wait", None)
     if wait is not None:
         headers["Retry-After"] = str(max(1, int(-(-wait // 1))))

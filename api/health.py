@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -61,9 +61,10 @@ class ReadyView(PublicProbeView):
     def get(self, request: Request) -> Response:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        if settings.REDIS_URL:
+        default_cache = caches["default"]
+        if isinstance(default_cache, RedisCache):
             try:
-                cache._cache.get_client(write=False).ping()
+                default_cache._cache.get_client(write=False).ping()
             except Exception as error:
                 logger.error("Redis unavailable: %s", error)
                 raise ServiceUnavailable("Redis does not answer.") from error

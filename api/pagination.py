@@ -115,6 +115,8 @@ MAX_RESULTS = 10_000
 class CappedCountPaginator(Paginator):
     """Counts at most ``limit + 1`` rows; a larger count is PostgreSQL's estimate."""
 
+    object_list: QuerySet[Any, Any]
+
     def __init__(self, object_list: QuerySet[Any], per_page: int, *, limit: int) -> None:
         super().__init__(object_list, per_page)
         self.limit = limit
@@ -149,7 +151,7 @@ class CappedCountPaginator(Paginator):
         # subqueries each): the page's keys are found first, so it is computed for the
         # page's rows alone. In one statement, still.
         keys = self.object_list.values("pk")[bottom:top]
-        return self._get_page(self.object_list.filter(pk__in=keys), number, self)
+        return Page(self.object_list.filter(pk__in=keys), number, self)
 
 
 class CappedPageNumberPagination(PageNumberPagination):
@@ -180,7 +182,7 @@ class CappedPageNumberPagination(PageNumberPagination):
         return paginator
 
     def get_next_link(self) -> str | None:
-        if self.page.end_index() >= self.max_results:
+        if self.page is None or self.page.end_index() >= self.max_results:
             return None
         return super().get_next_link()
 

@@ -31,7 +31,9 @@ class ProblemSerializer(serializers.Serializer):
         help_text="Stable, machine-readable error code, e.g. event_full, already_registered, "
         "registration_closed, not_authenticated, permission_denied, not_found, throttled."
     )
-    errors = FieldErrorSerializer(
+    # The field is named as the problem's member; a Serializer's own `errors` is the
+    # validation result, which this schema-only serializer never produces.
+    errors = FieldErrorSerializer(  # type: ignore[assignment]
         many=True, required=False, help_text="Present on 400: one entry per failing input."
     )
 

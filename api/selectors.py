@@ -6,7 +6,6 @@ from functools import cache
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Func, IntegerField, OuterRef, QuerySet, Subquery
@@ -123,10 +122,10 @@ def feedback_list(*, event: Event) -> QuerySet[Feedback]:
     return Feedback.objects.filter(event=event).select_related("user")
 
 
-def invitation_list_received(*, user: AbstractBaseUser) -> QuerySet[Invitation]:
+def invitation_list_received(*, user: User) -> QuerySet[Invitation]:
     """Invitations are visible to their invitee only: to anyone else they do not exist."""
     return Invitation.objects.filter(invitee=user).select_related("event", "inviter", "invitee")
 
 
-def is_participant(*, event: Event, user: AbstractBaseUser) -> bool:
+def is_participant(*, event: Event, user: User) -> bool:
     return EventParticipant.objects.filter(event=event, user=user).exists()

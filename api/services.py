@@ -14,8 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, Throttled, ValidationError
@@ -32,9 +30,7 @@ from api.exceptions import (
     InvitationAnswered,
     RegistrationClosed,
 )
-from api.models import Event, EventCreation, EventParticipant, Feedback, Invitation
-
-User = get_user_model()
+from api.models import Event, EventCreation, EventParticipant, Feedback, Invitation, User
 
 
 class EventCreationLimitReached(Throttled):
@@ -50,7 +46,7 @@ class EventCreationLimitReached(Throttled):
         )
 
 
-def event_creation_wait(*, user: AbstractBaseUser, now: datetime | None = None) -> float | None:
+def event_creation_wait(*, user: User, now: datetime | None = None) -> float | None:
     """Seconds until ``user`` may create another event, or None if they may now."""
     now = now or timezone.now()
     window_start = now - settings.EVENT_CREATION_WINDOW
@@ -65,7 +61,7 @@ def event_creation_wait(*, user: AbstractBaseUser, now: datetime | None = None) 
     return (created_at[-1] + settings.EVENT_CREATION_WINDOW - now).total_seconds()
 
 
-def user_create(*, username: str, email: str, password: str) -> AbstractBaseUser:
+def user_create(*, username: str, email: str, password: str) -> User:
     try:
         with transaction.atomic():
             return User.objects.create_user(username=username, email=email, password=password)
@@ -77,7 +73,7 @@ def user_create(*, username: str, email: str, password: str) -> AbstractBaseUser
         ) from error
 
 
-def event_create(*, host: AbstractBaseUser, **fields: Any) -> Event:
+def event_create(*, host: User, **fields: Any) -> Event:
     with transaction.atomic():
         # Lock the host's row: concurrent creations by one user queue here, so the count
         # below cannot be read by two of them before either writes (12 at once -> 5).
@@ -117,7 +113,7 @@ def _event_lock(event: Event) -> Event:
     return Event.objects.select_for_update().get(pk=event.pk)
 
 
-def _participant_add(*, event: Event, user: AbstractBaseUser) -> EventParticipant:
+def _participant_add(*, event: Event, user: User) -> EventParticipant:
     """Register ``user`` for a locked ``event`` under the start-time and capacity rules."""
     if event.has_started:
         raise RegistrationClosed()
@@ -133,14 +129,14 @@ def _participant_add(*, event: Event, user: AbstractBaseUser) -> EventParticipan
         raise AlreadyRegistered() from error
 
 
-def participation_create(*, event: Event, user: AbstractBaseUser) -> EventParticipant:
+def participation_create(*, event: Event, user: User) -> EventParticipant:
     with transaction.atomic():
         # Lock the event so that concurrent registrations count and insert one at a
         # time: without it, the last seat is sold to everyone who counted it as free.
         return _participant_add(event=_event_lock(event), user=user)
 
 
-def participation_delete(*, event: Event, user: AbstractBaseUser) -> None:
+def participation_delete(*, event: Event, user: User) -> None:
     with transaction.atomic():
         locked = _event_lock(event)
         participation = EventParticipant.objects.filter(event=locked, user=user).first()
@@ -166,9 +162,7 @@ def _notify_on_commit(notify: Callable[[Invitation], None], invitation: Invitati
     transaction.on_commit(send, robust=True)
 
 
-def invitation_create(
-    *, event: Event, inviter: AbstractBaseUser, invitee: AbstractBaseUser
-) -> Invitation:
+def invitation_create(*, event: Event, inviter: User, invitee: User) -> Invitation:
     with transaction.atomic():
         locked = _event_lock(event)
         if locked.has_started:
@@ -190,7 +184,7 @@ def invitation_create(
         return invitation
 
 
-def invitation_answer(*, invitation: Invitation, user: AbstractBaseUser, status: str) -> Invitation:
+def invitation_answer(*, invitation: Invitation, user: User, status: str) -> Invitation:
     with transaction.atomic():
         # Same lock order as registration (event first), so an acceptance and a plain
         # registration race for the last seat one at a time.
@@ -211,9 +205,7 @@ def invitation_answer(*, invitation: Invitation, user: AbstractBaseUser, status:
         return locked
 
 
-def feedback_create(
-    *, event: Event, user: AbstractBaseUser, rating: int, comment: str = ""
-) -> Feedback:
+def feedback_create(*, event: Event, user: User, rating: int, comment: str = "") -> Feedback:
     if not event.has_started:
         raise EventNotStarted()
     if Feedback.objects.filter(event=event, user=user).exists():

@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
+from api.models import User
 from api.services import event_creation_wait
 
 
@@ -21,6 +22,9 @@ class EventCreationThrottle(BaseThrottle):
         self._wait: float | None = None
 
     def allow_request(self, request: Request, view: APIView) -> bool:
+        if not isinstance(request.user, User):
+            # IsAuthenticated, checked before throttles, refuses the anonymous.
+            return True
         self._wait = event_creation_wait(user=request.user)
         return self._wait is None
 

@@ -872,8 +872,8 @@ def scale(args: argparse.Namespace, ctx: Context) -> None:
     for label, path in requests:
         cells = []
         for size in (small, large):
-            status = ",".join(str(code) for code in sorted(statuses[(size, label)]))
-            cells.append(f"{statistics.median(latencies[(size, label)]):.2f} ({status})")
+            codes = ",".join(str(code) for code in sorted(statuses[(size, label)]))
+            cells.append(f"{statistics.median(latencies[(size, label)]):.2f} ({codes})")
         ratio = statistics.median(latencies[(large, label)]) / statistics.median(
             latencies[(small, label)]
         )

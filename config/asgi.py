@@ -9,8 +9,10 @@ the throughput of the same views on long-lived threads.
 from __future__ import annotations
 
 import os
+from typing import cast
 
 from a2wsgi import WSGIMiddleware
+from a2wsgi.wsgi_typing import WSGIApp
 from channels.routing import ProtocolTypeRouter
 from django.core.wsgi import get_wsgi_application
 
@@ -23,6 +25,6 @@ from django.conf import settings  # noqa: E402
 
 from api.routing import websocket_application  # noqa: E402
 
-http_application = WSGIMiddleware(wsgi_application, workers=settings.HTTP_THREADS)
+http_application = WSGIMiddleware(cast("WSGIApp", wsgi_application), workers=settings.HTTP_THREADS)
 
 application = ProtocolTypeRouter({"http": http_application, "websocket": websocket_application()})

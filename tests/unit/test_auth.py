@@ -6,12 +6,17 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from model_bakery import baker
-from rest_framework.test import APIClient
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from api.models import User
+from api.throttles import EventCreationThrottle
+from api.views import EventViewSet
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -443,3 +448,27 @@ def test_another_users_representation_never_contains_their_email(
     assert listed.json()["results"][0]["host"] == {"id": alice.pk, "username": "alice"}
     assert "alice@example.org" not in detail.content.decode()
     assert "alice@example.org" not in listed.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_action_that_acts_as_the_user_refuses_the_anonymous_even_without_a_permission(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """signed_in_user is the second guard behind IsAuthenticated: with the permission
+    gone from the view, registering is still a 401, not a crash or an anonymous row."""
+    event = baker.make_recipe("api.future_event")
+    monkeypatch.setattr(EventViewSet, "get_permissions", lambda self: [AllowAny()])
+
+    response = APIClient().post(f"/api/events/{event.pk}/register/")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert not event.participants.exists()
+
+
+def test_the_creation_limit_lets_the_anonymous_through_to_the_permission() -> None:
+    request = Request(APIRequestFactory().post("/api/events/"))
+    request.user = AnonymousUser()
+
+    assert EventCreationThrottle().allow_request(request, EventViewSet()) is True
