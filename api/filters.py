@@ -81,8 +81,15 @@ class StableOrderingFilter(django_filters.OrderingFilter):
     def filter(self, qs: QuerySet[Any], value: list[str] | None) -> QuerySet[Any]:
         if not value:
             return qs
-        ordering = [self.get_ordering_value(param) for param in value]
-        return qs.order_by(*ordering, "-id" if ordering[0].startswith("-") else "id")
+        # A field named again cannot change the order its first mention set; dropping
+        # the repeats keeps a URL of a thousand keys from becoming a thousand-term
+        # ORDER BY.
+        ordering: dict[str, str] = {}
+        for param in value:
+            key = self.get_ordering_value(param)
+            ordering.setdefault(key.removeprefix("-"), key)
+        keys = list(ordering.values())
+        return qs.order_by(*keys, "-id" if keys[0].startswith("-") else "id")
 
 
 EVENT_ORDERING_FIELDS = ("start_time", "created_at", "title")
@@ -169,6 +176,7 @@ EVENT_FILTER_PARAMETERS = [
         {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/EventOrdering"}},
         style="form",
         explode=False,
-        description="Sort keys, comma-separated; default start_time. Prefix with - to reverse.",
+        description="Sort keys, comma-separated; default start_time. Prefix with - to "
+        "reverse. A field named again is ignored: its first mention sets its direction.",
     ),
 ]

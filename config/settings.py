@@ -211,7 +211,7 @@ SPECTACULAR_SETTINGS = {
     ),
     # Semantic versioning; CHANGELOG.md says what changed, and `nox -s spec_compat` fails
     # a breaking change unless the major version (the minor one while 0.x) is raised.
-    "VERSION": "0.1.0",
+    "VERSION": "0.1.1",
     "LICENSE": {"name": "MIT", "url": "https://opensource.org/licenses/MIT"},
     "CONTACT": {"name": "Event Management API maintainers"},
     # Relative, so Swagger UI and clients reading /api/schema/ call the host serving it.

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from model_bakery import baker
 from rest_framework.test import APIClient
@@ -540,6 +542,38 @@ def test_events_are_ordered_as_asked(
 
     assert response.status_code == 200
     assert titles(response) == expected
+
+
+@pytest.mark.usefixtures("three_events_to_order")
+@pytest.mark.parametrize(
+    ("ordering", "expected", "sort_terms"),
+    [
+        pytest.param("title,-title", ["Alpha", "Bravo", "Charlie"], 2, id="title-then-reversed"),
+        pytest.param(
+            "-title," + ",".join(["title"] * 2000),
+            ["Charlie", "Bravo", "Alpha"],
+            2,
+            id="reversed-then-2000-times",
+        ),
+        pytest.param(
+            "created_at,title,-created_at",
+            ["Charlie", "Bravo", "Alpha"],
+            3,
+            id="created_at-title-created_at",
+        ),
+    ],
+)
+def test_a_sort_field_named_again_is_ignored(
+    api_client: APIClient, ordering: str, expected: list[str], sort_terms: int
+) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.get("/api/events/", {"ordering": ordering})
+
+    assert response.status_code == 200
+    assert titles(response) == expected
+    order_by = queries.captured_queries[-1]["sql"].rsplit("ORDER BY", 1)[1]
+    # Each field once, then the id as tie-breaker.
+    assert len(order_by.split("LIMIT")[0].split(",")) == sort_terms
 
 
 @pytest.mark.parametrize(
