@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -76,9 +76,9 @@ def event_row(pk: int) -> dict[str, Any] | None:
     made the SQL also converts the columns, exactly as ``values()`` would.
     """
     connection = connections[DEFAULT_DB_ALIAS]
-    compiled = _event_row_statements.get(connection)
-    if compiled is None:
-        compiled = _event_row_statements[connection] = _EventRowStatement(connection)
+    compiled: _EventRowStatement | None = getattr(_compiled, "event_row", None)
+    if compiled is None or compiled.connection is not connection:
+        compiled = _compiled.event_row = _EventRowStatement(connection)
     return compiled.fetch(pk)
 
 
@@ -108,10 +108,9 @@ class _EventRowStatement:
         return None
 
 
-# Compilers belong to the connection they compiled for, and connections to threads.
-_event_row_statements: WeakKeyDictionary[BaseDatabaseWrapper, _EventRowStatement] = (
-    WeakKeyDictionary()
-)
+# Compilers belong to the connection they compiled for, and connections to threads: a
+# statement per thread, gone with its thread.
+_compiled = threading.local()
 
 
 def participant_list(*, event: Event) -> QuerySet[EventParticipant]:

@@ -179,7 +179,9 @@ def test_reports_zero_when_nothing_is_old(alice: User) -> None:
     assert Event.objects.count() == 1
 
 
-@pytest.mark.parametrize("size", ["0", "-1", "many"], ids=["zero", "negative", "not a number"])
+@pytest.mark.parametrize(
+    "size", ["0", "-1", "many", "50001"], ids=["zero", "negative", "not a number", "too many"]
+)
 def test_batch_size_must_be_a_positive_integer(size: str) -> None:
     with pytest.raises(CommandError, match="--batch-size"):
         _run("--batch-size", size)
@@ -230,3 +232,27 @@ def test_no_vacuum_on_sqlite_or_inside_a_transaction(alice: User, bob: User, cha
 def test_vacuum_every_must_be_a_positive_integer(every: str) -> None:
     with pytest.raises(CommandError, match="--vacuum-every"):
         _run("--vacuum-every", every)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_vacuum_is_not_cut_short_by_the_statement_timeout(
+    alice: User, bob: User, charlie: User
+) -> None:
+    _event_with_rows(
+        end_time=timezone.now() - timedelta(days=40), host=alice, participant=bob, invitee=charlie
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        before = cursor.fetchone()[0]
+
+    with CaptureQueriesContext(connection) as queries:
+        _run()
+
+    statements = [q["sql"] for q in queries]
+    vacuum = statements.index('VACUUM (ANALYZE) "api_event"')
+    assert statements[vacuum - 1] == "SET statement_timeout = 0"
+    assert statements[vacuum + 1] == "RESET statement_timeout"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == before

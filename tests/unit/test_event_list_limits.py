@@ -9,11 +9,13 @@ so that a handful of events shows the behaviour.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from datetime import timedelta
-from weakref import WeakKeyDictionary
 
 import pytest
+from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from model_bakery import baker
 from rest_framework.renderers import JSONRenderer
@@ -94,17 +96,45 @@ def test_one_event_row_is_compiled_once_per_connection(
     compiled = []
     statement_class = selectors._EventRowStatement
 
-    def counting(connection: object) -> object:
+    def counting(connection: BaseDatabaseWrapper) -> object:
         compiled.append(connection)
         return statement_class(connection)
 
     monkeypatch.setattr(selectors, "_EventRowStatement", counting)
-    monkeypatch.setattr(selectors, "_event_row_statements", WeakKeyDictionary())
+    monkeypatch.setattr(selectors, "_compiled", threading.local())
 
     rows = [selectors.event_row(event.pk) for event in events * 3]
 
     assert len(compiled) == 1
     assert [row["id"] for row in rows if row] == [event.pk for event in events * 3]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_each_thread_runs_the_event_row_statement_on_its_own_connection(
+    events: list[Event],
+) -> None:
+    """Server threads share the module, not their connections: a statement compiled for
+    one thread's connection must not be used on another's."""
+    expected = {event.pk: selectors.event_row(event.pk) for event in events}
+    seen: dict[int, dict[str, object] | None] = {}
+    failures: list[BaseException] = []
+
+    def read_in_a_thread() -> None:
+        try:
+            for event in events:
+                seen[event.pk] = selectors.event_row(event.pk)
+        except BaseException as error:  # reported to the test's thread below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=read_in_a_thread)
+    thread.start()
+    thread.join()
+
+    assert failures == []
+    assert seen == expected
 
 
 @pytest.fixture

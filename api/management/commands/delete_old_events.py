@@ -25,6 +25,9 @@ from django.utils import timezone
 from api.models import Event, EventParticipant, Feedback, Invitation
 
 DEFAULT_BATCH_SIZE = 1000
+# A batch's ids travel as one parameter each, and PostgreSQL takes at most 65,535
+# parameters in a statement bound by the server (config/settings.py).
+MAX_BATCH_SIZE = 50_000
 DEFAULT_VACUUM_EVERY = 50
 
 # The kinds of rows reported, in print order, by the label delete() counts them under.
@@ -55,6 +58,13 @@ def positive_int(value: str) -> int:
     return number
 
 
+def batch_size(value: str) -> int:
+    number = positive_int(value)
+    if number > MAX_BATCH_SIZE:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_BATCH_SIZE}, not {number}")
+    return number
+
+
 class Command(BaseCommand):
     help = (
         "Delete events whose end time is more than one calendar month ago, with their "
@@ -69,9 +79,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--batch-size",
-            type=positive_int,
+            type=batch_size,
             default=DEFAULT_BATCH_SIZE,
-            help=f"Events deleted per transaction (default {DEFAULT_BATCH_SIZE}).",
+            help=(
+                f"Events deleted per transaction (default {DEFAULT_BATCH_SIZE}, "
+                f"at most {MAX_BATCH_SIZE})."
+            ),
         )
         parser.add_argument(
             "--vacuum-every",
@@ -155,7 +168,15 @@ class Command(BaseCommand):
         if connection.vendor != "postgresql" or connection.in_atomic_block:
             return
         with connection.cursor() as cursor:
-            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(Event._meta.db_table)}")
+            # The service's statement timeout guards requests; a vacuum of a large table
+            # may rightly take longer, and cancelling it would end the purge half-way.
+            cursor.execute("SET statement_timeout = 0")
+            try:
+                cursor.execute(
+                    f"VACUUM (ANALYZE) {connection.ops.quote_name(Event._meta.db_table)}"
+                )
+            finally:
+                cursor.execute("RESET statement_timeout")
 
     def _report(self, verb: str, counts: Counter[str], suffix: str = "") -> None:
         summary = ", ".join(f"{kind}: {counts[kind]}" for kind in KINDS.values())
