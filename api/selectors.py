@@ -90,9 +90,9 @@ class _EventRowStatement:
         query = _event_rows().filter(pk=self._PK_MARKER).order_by().query
         self.compiler: SQLCompiler = query.get_compiler(connection=connection)
         self.sql, params = self.compiler.as_sql()
-        if list(params).count(self._PK_MARKER) != 1:
-            raise AssertionError(f"the event row query has unexpected parameters: {params}")
         self.params = list(params)
+        if self.params.count(self._PK_MARKER) != 1:
+            raise AssertionError(f"the event row query has unexpected parameters: {params}")
         self.pk_index = self.params.index(self._PK_MARKER)
         self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
         self.connection = connection

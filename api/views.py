@@ -230,7 +230,7 @@ class EventViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "delete"]
 
     def get_queryset(self) -> QuerySet[Event, Any]:
-        if self.action in ("list", "retrieve"):
+        if self.action == "list":
             # Rendered by event_representation from plain rows, not by the serializer.
             return selectors.event_rows()
         # Writes and nested actions need the model instance only (host for permissions,
@@ -252,10 +252,7 @@ class EventViewSet(viewsets.ModelViewSet):
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Anyone may read an event (get_permissions), so there is no object permission
         # to check, and the row is fetched without building a queryset (selectors).
-        row = selectors.event_row(int(kwargs[self.lookup_field]))
-        if row is None:
-            raise Http404
-        return Response(event_representation(row))
+        return Response(self._representation(int(kwargs[self.lookup_field])))
 
     def get_permissions(self) -> Sequence[BasePermission]:
         if self.action in ("list", "retrieve"):
@@ -284,8 +281,8 @@ class EventViewSet(viewsets.ModelViewSet):
             return queryset
         return super().filter_queryset(queryset)
 
-    def _representation(self, event: Event) -> dict[str, Any]:
-        row = selectors.event_row(event.pk)
+    def _representation(self, pk: int) -> dict[str, Any]:
+        row = selectors.event_row(pk)
         if row is None:
             raise Http404
         return event_representation(row)
@@ -294,7 +291,7 @@ class EventViewSet(viewsets.ModelViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         event = services.event_create(host=signed_in_user(request), **serializer.validated_data)
-        return Response(self._representation(event), status=status.HTTP_201_CREATED)
+        return Response(self._representation(event.pk), status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         event = self.get_object()
@@ -303,7 +300,7 @@ class EventViewSet(viewsets.ModelViewSet):
         )
         serializer.is_valid(raise_exception=True)
         services.event_update(event=event, **serializer.validated_data)
-        return Response(self._representation(event))
+        return Response(self._representation(event.pk))
 
     def perform_destroy(self, instance: Event) -> None:
         services.event_delete(event=instance)

@@ -18,17 +18,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from bench.run import CITIES
+
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 EVENTS = 20_000
-CITIES = [
-    "Berlin", "Paris", "London", "Madrid", "Rome", "Vienna", "Prague", "Warsaw", "Lisbon",
-    "Dublin", "Amsterdam", "Brussels", "Copenhagen", "Stockholm", "Oslo", "Helsinki",
-    "Athens", "Budapest", "Bucharest", "Sofia", "Zagreb", "Ljubljana", "Bratislava",
-    "Tallinn", "Riga", "Vilnius", "Luxembourg", "Valletta", "Nicosia", "Zurich", "Geneva",
-    "Munich", "Hamburg", "Cologne", "Lyon", "Marseille", "Milan", "Naples", "Porto",
-    "Barcelona",
-]  # fmt: skip
 RARE_PLACE = "Ljubljana Castle"
 
 

@@ -132,8 +132,6 @@ class Command(BaseCommand):
         removed: Counter[str] = Counter()
         batches = 0
         while True:
-            if batches and batches % vacuum_every == 0:
-                self._vacuum()
             with transaction.atomic():
                 # Select and lock the batch inside its transaction: an event whose end
                 # time a host moves into the future meanwhile is not deleted.
@@ -153,6 +151,8 @@ class Command(BaseCommand):
             removed.update(batch)
             if report_batches:
                 self._report(f"Batch {batches}: deleted", batch)
+            if batches % vacuum_every == 0:
+                self._vacuum()
         if batches % vacuum_every:
             self._vacuum()
         return removed, batches
