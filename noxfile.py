@@ -39,7 +39,10 @@ def typecheck(session: nox.Session) -> None:
     install(session)
     session.run(
         "mypy",
-        *(session.posargs or ["api", "config", "bench", "conftest.py", "noxfile.py", "manage.py"]),
+        *(
+            session.posargs
+            or ["api", "config", "bench", "tools", "conftest.py", "noxfile.py", "manage.py"]
+        ),
         env={"DATABASE_URL": "", "REDIS_URL": "", "DJANGO_DEBUG": "1"},
     )
 
@@ -128,7 +131,7 @@ def spec_compat(session: nox.Session) -> None:
     # Uncommitted changes are compared with HEAD, otherwise HEAD with HEAD~1; posargs
     # `OLD NEW` compare two files instead.
     documents = session.posargs or ["--previous", "spec/openapi.yaml"]
-    session.run("python", "spec/breaking.py", *documents, "--changelog", "CHANGELOG.md")
+    session.run("python", "tools/spec_breaking.py", *documents, "--changelog", "CHANGELOG.md")
 
 
 @nox.session
@@ -172,7 +175,8 @@ def bench(session: nox.Session) -> None:
     install(session)
     session.run(
         "python",
-        "bench/run.py",
+        "-m",
+        "bench",
         *session.posargs,
         env={"POSTGRES_URL": POSTGRES_URL, "TEST_REDIS_URL": REDIS_URL},
     )

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 
 import django_filters
 from django import forms
@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 
+from api.ids import MAX_ID
 from api.models import Event, Invitation
 
-MAX_ID = 2**63 - 1
 SQLITE_CASEFOLD = "events_casefold"
 
 
@@ -65,7 +65,10 @@ class DateOrDateTimeFilter(django_filters.Filter):
         return qs.filter(**{f"{self.field_name}__{self.lookup_expr}": value})
 
 
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+ID_SCHEMA = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}
+
+
+@extend_schema_field(ID_SCHEMA)
 class IdFilter(django_filters.Filter):
     field_class = forms.IntegerField
 
@@ -116,13 +119,41 @@ class StrictFilterSet(django_filters.FilterSet):
         return valid
 
 
+FilterT = TypeVar("FilterT", bound=django_filters.Filter)
+
+
+def documented(filter_: FilterT, schema: dict[str, Any], description: str) -> FilterT:
+    """The filter with its query parameter's schema and text, where drf-spectacular reads
+    them (an override's ``description`` becomes the parameter's)."""
+    return extend_schema_field({**schema, "description": description})(filter_)
+
+
+def time_bound(field: str, label: str, bound: str) -> DateOrDateTimeFilter:
+    lookup, inclusive, bare_date = {
+        "after": ("gte", "at or after", "date means its start."),
+        "before": ("lte", "at or before", "date covers its whole day."),
+    }[bound]
+    return documented(
+        DateOrDateTimeFilter(field_name=field, lookup_expr=lookup),
+        DATE_OR_DATETIME_SCHEMA,
+        f"{label} {inclusive} this ISO 8601 date or datetime (inclusive). A datetime without "
+        f"an offset is UTC; a bare {bare_date}",
+    )
+
+
 class EventFilter(StrictFilterSet):
-    host = IdFilter(field_name="host_id")
-    location = django_filters.CharFilter(method="filter_location", max_length=200)
-    start_time_after = DateOrDateTimeFilter(field_name="start_time", lookup_expr="gte")
-    start_time_before = DateOrDateTimeFilter(field_name="start_time", lookup_expr="lte")
-    end_time_after = DateOrDateTimeFilter(field_name="end_time", lookup_expr="gte")
-    end_time_before = DateOrDateTimeFilter(field_name="end_time", lookup_expr="lte")
+    host = documented(
+        IdFilter(field_name="host_id"), ID_SCHEMA, "Only events hosted by this user id."
+    )
+    location = documented(
+        django_filters.CharFilter(method="filter_location", max_length=200),
+        {"type": "string", "maxLength": 200},
+        "Case-insensitive substring of the location.",
+    )
+    start_time_after = time_bound("start_time", "Starts", "after")
+    start_time_before = time_bound("start_time", "Starts", "before")
+    end_time_after = time_bound("end_time", "Ends", "after")
+    end_time_before = time_bound("end_time", "Ends", "before")
     ordering = StableOrderingFilter(fields=EVENT_ORDERING_FIELDS)
 
     may_be_empty = ("location",)
@@ -149,34 +180,13 @@ class InvitationFilter(StrictFilterSet):
         fields = ["status"]
 
 
-EVENT_FILTER_PARAMETERS = [
-    OpenApiParameter(
-        "host",
-        {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID},
-        description="Only events hosted by this user id.",
-    ),
-    OpenApiParameter(
-        "location",
-        {"type": "string", "maxLength": 200},
-        description="Case-insensitive substring of the location.",
-    ),
-    *(
-        OpenApiParameter(
-            f"{field}_{bound}",
-            DATE_OR_DATETIME_SCHEMA,
-            description=f"{label} {'at or after' if bound == 'after' else 'at or before'} this "
-            "ISO 8601 date or datetime (inclusive). A datetime without an offset is UTC; a bare "
-            + ("date means its start." if bound == "after" else "date covers its whole day."),
-        )
-        for field, label in (("start_time", "Starts"), ("end_time", "Ends"))
-        for bound in ("after", "before")
-    ),
-    OpenApiParameter(
-        "ordering",
-        {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/EventOrdering"}},
-        style="form",
-        explode=False,
-        description="Sort keys, comma-separated; default start_time. Prefix with - to "
-        "reverse. A field named again is ignored: its first mention sets its direction.",
-    ),
-]
+# drf-spectacular documents a comma-separated filter as an array without minItems, and
+# the sort keys as a named enum (api.rest.openapi.add_named_enums): stated by hand.
+ORDERING_PARAMETER = OpenApiParameter(
+    "ordering",
+    {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/EventOrdering"}},
+    style="form",
+    explode=False,
+    description="Sort keys, comma-separated; default start_time. Prefix with - to "
+    "reverse. A field named again is ignored: its first mention sets its direction.",
+)

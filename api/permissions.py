@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework.exceptions import NotAuthenticated
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -23,8 +23,9 @@ def signed_in_user(request: Request) -> User:
     return user
 
 
-class IsEventHostOrReadOnly(BasePermission):
-    """Anyone may read an event; only its host may change or delete it."""
+class IsEventHostOrReadOnly(IsAuthenticatedOrReadOnly):
+    """Anyone may read an event; signed-in users may create one; only its host may change
+    or delete it."""
 
     message = "Only the host of this event may change it."
 
@@ -39,8 +40,12 @@ class IsEventHost(BasePermission):
         return isinstance(obj, Event) and obj.host_id == request.user.pk
 
 
-class IsEventParticipant(BasePermission):
+class IsEventParticipantOrReadOnly(IsAuthenticatedOrReadOnly):
+    """Anyone may read an event's feedback; only its participants may leave it."""
+
     message = "Only participants of this event may do this."
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
         return isinstance(obj, Event) and is_participant(event=obj, user=signed_in_user(request))

@@ -8,15 +8,13 @@ transactions never wait on each other in a cycle.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, Throttled, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 
 from api import notifications
 from api.exceptions import (
@@ -24,6 +22,7 @@ from api.exceptions import (
     AlreadyParticipant,
     AlreadyRegistered,
     CapacityBelowParticipants,
+    EventCreationLimitReached,
     EventFull,
     EventNotStarted,
     FeedbackExists,
@@ -31,34 +30,7 @@ from api.exceptions import (
     RegistrationClosed,
 )
 from api.models import Event, EventCreation, EventParticipant, Feedback, Invitation, User
-
-
-class EventCreationLimitReached(Throttled):
-    def __init__(self, *, wait: float) -> None:
-        limit = settings.EVENT_CREATION_LIMIT
-        hours = int(settings.EVENT_CREATION_WINDOW.total_seconds() // 3600)
-        super().__init__(
-            wait=wait,
-            detail=(
-                f"You can create {limit} events per {hours} hours. "
-                f"Try again in {math.ceil(wait)} seconds."
-            ),
-        )
-
-
-def event_creation_wait(*, user: User, now: datetime | None = None) -> float | None:
-    """Seconds until ``user`` may create another event, or None if they may now."""
-    now = now or timezone.now()
-    window_start = now - settings.EVENT_CREATION_WINDOW
-    newest = EventCreation.objects.filter(user=user, created_at__gt=window_start).order_by(
-        "-created_at"
-    )
-    created_at = list(newest.values_list("created_at", flat=True)[: settings.EVENT_CREATION_LIMIT])
-    if len(created_at) < settings.EVENT_CREATION_LIMIT:
-        return None
-    # A slot frees when the limit-th newest creation leaves the rolling window: the
-    # older ones (if the limit was lowered) have left it by then too.
-    return (created_at[-1] + settings.EVENT_CREATION_WINDOW - now).total_seconds()
+from api.selectors import event_creation_wait
 
 
 def user_create(*, username: str, email: str, password: str) -> User:

@@ -7,7 +7,7 @@ from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
 from api.models import User
-from api.services import event_creation_wait
+from api.selectors import event_creation_wait
 
 
 class EventCreationThrottle(BaseThrottle):
@@ -61,7 +61,7 @@ class LoginAddressThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class UserRegistrationThrottle(LoginAddressThrottle):
+class SignUpThrottle(LoginAddressThrottle):
     """Limits account creation from one client address."""
 
-    scope = "user_registration"
+    scope = "sign_up"

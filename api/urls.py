@@ -1,19 +1,20 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from api import health, views
+from api.views import accounts, events, invitations, operations
 
 router = SimpleRouter()
-router.register("events", views.EventViewSet, basename="event")
-router.register("invitations", views.InvitationViewSet, basename="invitation")
+router.register("events", events.EventViewSet, basename="event")
+router.register("invitations", invitations.InvitationViewSet, basename="invitation")
 
 urlpatterns = [
-    path("register/", views.RegisterView.as_view(), name="register"),
-    path("login/", views.LoginView.as_view(), name="login"),
-    path("token/refresh/", views.RefreshView.as_view(), name="token-refresh"),
-    path("logout/", views.LogoutView.as_view(), name="logout"),
-    path("me/", views.MeView.as_view(), name="me"),
-    path("health/", health.HealthView.as_view(), name="health"),
-    path("ready/", health.ReadyView.as_view(), name="ready"),
+    # Sign-up keeps the address it has always had.
+    path("register/", accounts.SignUpView.as_view(), name="register"),
+    path("login/", accounts.LoginView.as_view(), name="login"),
+    path("token/refresh/", accounts.RefreshView.as_view(), name="token-refresh"),
+    path("logout/", accounts.LogoutView.as_view(), name="logout"),
+    path("me/", accounts.MeView.as_view(), name="me"),
+    path("health/", operations.HealthView.as_view(), name="health"),
+    path("ready/", operations.ReadyView.as_view(), name="ready"),
     path("", include(router.urls)),
 ]

@@ -44,7 +44,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "api.middleware.RejectNulInQueryStringMiddleware",
+    "api.rest.middleware.RejectNulInQueryStringMiddleware",
     # The API authenticates with bearer tokens (DRF views are CSRF-exempt); these guard
     # the few HTML pages (/api/docs/) and keep `check --deploy` meaningful.
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -63,7 +63,7 @@ if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 X_FRAME_OPTIONS = "DENY"
-CSRF_FAILURE_VIEW = "api.exceptions.csrf_failure_view"
+CSRF_FAILURE_VIEW = "api.rest.problems.csrf_failure_view"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -160,7 +160,7 @@ STATIC_URL = "static/"
 # the installed packages, so a deployment needs no collectstatic step and no CDN.
 WHITENOISE_USE_FINDERS = True
 
-# Request bodies above this size are refused with 413 (see api.exceptions).
+# Request bodies above this size are refused with 413 (see api.rest.problems).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 
 REST_FRAMEWORK = {
@@ -171,16 +171,16 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["api.negotiation.SafeJSONParser"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.JSONOnlyContentNegotiation",
+    "DEFAULT_PARSER_CLASSES": ["api.rest.parsers.SafeJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.rest.negotiation.JSONOnlyContentNegotiation",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
-    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "api.exceptions.problem_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "api.rest.pagination.PageNumberPagination",
+    "DEFAULT_SCHEMA_CLASS": "api.rest.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.rest.problems.problem_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "login_username": env.str("LOGIN_THROTTLE_USERNAME_RATE", default="10/min"),
         "login_address": env.str("LOGIN_THROTTLE_ADDRESS_RATE", default="30/min"),
-        "user_registration": env.str("REGISTRATION_THROTTLE_RATE", default="20/hour"),
+        "sign_up": env.str("REGISTRATION_THROTTLE_RATE", default="20/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "UNAUTHENTICATED_USER": None,
@@ -214,7 +214,7 @@ SPECTACULAR_SETTINGS = {
     ),
     # Semantic versioning; CHANGELOG.md says what changed, and `nox -s spec_compat` fails
     # a breaking change unless the major version (the minor one while 0.x) is raised.
-    "VERSION": "0.1.1",
+    "VERSION": "0.1.2",
     "LICENSE": {"name": "MIT", "url": "https://opensource.org/licenses/MIT"},
     "CONTACT": {"name": "Event Management API maintainers"},
     # Relative, so Swagger UI and clients reading /api/schema/ call the host serving it.
@@ -226,9 +226,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "api.schema.add_named_enums",
-        "api.schema.add_links",
-        "api.schema.add_page_link_examples",
+        "api.rest.openapi.add_named_enums",
+        "api.rest.openapi.add_links",
+        "api.rest.openapi.add_page_link_examples",
     ],
     "ENUM_NAME_OVERRIDES": {
         "InvitationStatus": "api.models.Invitation.Status",

@@ -1,8 +1,8 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
-from api.exceptions import not_found_view
-from api.spec_views import CheckedInSpecView
+from api.rest.problems import not_found_view
+from api.views.operations import CheckedInSpecView
 
 urlpatterns = [
     path("api/", include("api.urls")),
@@ -13,6 +13,6 @@ urlpatterns = [
     re_path(r"", not_found_view),
 ]
 
-handler400 = "api.exceptions.bad_request_view"
-handler404 = "api.exceptions.not_found_view"
-handler500 = "api.exceptions.server_error_view"
+handler400 = "api.rest.problems.bad_request_view"
+handler404 = "api.rest.problems.not_found_view"
+handler500 = "api.rest.problems.server_error_view"

@@ -16,7 +16,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from api.models import User
 from api.throttles import EventCreationThrottle
-from api.views import EventViewSet
+from api.views.events import EventViewSet
 
 PASSWORD = "correct-horse-battery-staple"
 

@@ -1,6 +1,6 @@
 """The events list's fast paths: the same JSON as the serializer, a capped count and depth.
 
-The list and the detail render plain rows (api.serializers.event_representations)
+The list and the detail render plain rows (api.event_reads.render_events)
 rather than the EventSerializer the spec is generated from; the first tests hold the two
 equal. The cap on counting and on page depth is 10,000 results; here it is lowered to 5
 so that a handful of events shows the behaviour.
@@ -16,21 +16,28 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from model_bakery import baker
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
-from api import selectors
+from api import event_reads
+from api.event_reads import render_event, render_events
 from api.models import Event, EventParticipant, User
-from api.pagination import CappedPageNumberPagination
-from api.serializers import EventSerializer, event_representation, event_representations
+from api.rest.pagination import CappedPageNumberPagination
+from api.serializers import EventSerializer
 
 pytestmark = pytest.mark.django_db
 
 
+def annotated_events() -> QuerySet[Event]:
+    """Events as the serializer reads them: the model path the fast one must equal."""
+    return Event.objects.select_related("host").annotate(participants_count=Count("participants"))
+
+
 def serializer_json(event: Event) -> dict[str, object]:
-    data = EventSerializer(selectors.event_queryset().get(pk=event.pk)).data
+    data = EventSerializer(annotated_events().get(pk=event.pk)).data
     return json.loads(JSONRenderer().render(data))
 
 
@@ -74,36 +81,34 @@ def test_the_detail_shows_an_event_as_the_serializer_does(
 def test_the_representation_follows_the_current_time_zone_as_the_serializer_does(
     events: list[Event], zone: str
 ) -> None:
-    rows = list(selectors.event_rows().filter(pk__in=[event.pk for event in events]))
+    rows = list(event_reads.event_rows().filter(pk__in=[event.pk for event in events]))
 
     with timezone.override(zone):
-        expected = [
-            EventSerializer(selectors.event_queryset().get(pk=row["id"])).data for row in rows
-        ]
-        assert event_representations(rows) == expected
-        assert [event_representation(row) for row in rows] == expected
+        expected = [EventSerializer(annotated_events().get(pk=row["id"])).data for row in rows]
+        assert render_events(rows) == expected
+        assert [render_event(row) for row in rows] == expected
 
 
 def test_one_event_row_is_the_row_the_list_query_gives(events: list[Event]) -> None:
     for event in events:
-        assert selectors.event_row(event.pk) == selectors.event_rows().get(pk=event.pk)
-    assert selectors.event_row(max(event.pk for event in events) + 1) is None
+        assert event_reads.event_row(event.pk) == event_reads.event_rows().get(pk=event.pk)
+    assert event_reads.event_row(max(event.pk for event in events) + 1) is None
 
 
 def test_one_event_row_is_compiled_once_per_connection(
     events: list[Event], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     compiled = []
-    statement_class = selectors._EventRowStatement
+    statement_class = event_reads._EventRowStatement
 
     def counting(connection: BaseDatabaseWrapper) -> object:
         compiled.append(connection)
         return statement_class(connection)
 
-    monkeypatch.setattr(selectors, "_EventRowStatement", counting)
-    monkeypatch.setattr(selectors, "_compiled", threading.local())
+    monkeypatch.setattr(event_reads, "_EventRowStatement", counting)
+    monkeypatch.setattr(event_reads, "_compiled", threading.local())
 
-    rows = [selectors.event_row(event.pk) for event in events * 3]
+    rows = [event_reads.event_row(event.pk) for event in events * 3]
 
     assert len(compiled) == 1
     assert [row["id"] for row in rows if row] == [event.pk for event in events * 3]
@@ -116,14 +121,14 @@ def test_each_thread_runs_the_event_row_statement_on_its_own_connection(
 ) -> None:
     """Server threads share the module, not their connections: a statement compiled for
     one thread's connection must not be used on another's."""
-    expected = {event.pk: selectors.event_row(event.pk) for event in events}
+    expected = {event.pk: event_reads.event_row(event.pk) for event in events}
     seen: dict[int, dict[str, object] | None] = {}
     failures: list[BaseException] = []
 
     def read_in_a_thread() -> None:
         try:
             for event in events:
-                seen[event.pk] = selectors.event_row(event.pk)
+                seen[event.pk] = event_reads.event_row(event.pk)
         except BaseException as error:  # reported to the test's thread below
             failures.append(error)
         finally:

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from bench.run import CITIES
+from bench.seed import CITIES
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

@@ -149,9 +149,9 @@ from rest_framework_simplejwt import state as simplejwt_state
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from api import views
 from api.models import Event, EventCreation, EventParticipant, Feedback, Invitation, User
-from api.throttles import LoginAddressThrottle, UserRegistrationThrottle
+from api.throttles import LoginAddressThrottle, SignUpThrottle
+from api.views import accounts
 
 AuthClient = Callable[[User], APIClient]
 
@@ -735,7 +735,7 @@ def test_the_body_limit_follows_the_setting(
         pytest.param({"HTTP_FORWARDED": "for=203.0.113.9"}, id="forwarded"),
     ],
 )
-@pytest.mark.parametrize("throttle_class", [LoginAddressThrottle, UserRegistrationThrottle])
+@pytest.mark.parametrize("throttle_class", [LoginAddressThrottle, SignUpThrottle])
 def test_x_forwarded_for_does_not_change_the_client_identity(
     headers: dict[str, str], throttle_class: type[LoginAddressThrottle]
 ) -> None:
@@ -750,7 +750,7 @@ def test_x_forwarded_for_does_not_change_the_client_identity(
 def test_rotating_x_forwarded_for_does_not_escape_the_registration_limit(
     api_client: APIClient,
 ) -> None:
-    limit = UserRegistrationThrottle().num_requests
+    limit = SignUpThrottle().num_requests
     for attempt in range(limit):
         response = api_client.post(
             "/api/register/",
@@ -781,10 +781,10 @@ def test_rotating_x_forwarded_for_does_not_escape_the_registration_limit(
 def test_an_unexpected_error_is_a_problem_without_details(
     monkeypatch: pytest.MonkeyPatch, alice: User
 ) -> None:
-    def broken(view: views.MeView) -> None:
+    def broken(view: accounts.MeView) -> None:
         raise RuntimeError("secret internals: /srv/app/db password=hunter2")
 
-    monkeypatch.setattr(views.MeView, "get_object", broken)
+    monkeypatch.setattr(accounts.MeView, "get_object", broken)
     client = APIClient(raise_request_exception=False)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(alice)}")
 

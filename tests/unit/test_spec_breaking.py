@@ -1,4 +1,4 @@
-"""spec/breaking.py: one test per rule on tiny documents, and the version-bump policy."""
+"""tools/spec_breaking.py: one test per rule on tiny documents, and the version-bump policy."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from spec import breaking
+from tools import spec_breaking as breaking
 
 Document = dict[str, Any]
 

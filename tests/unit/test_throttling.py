@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.models import Event, EventCreation, User
-from api.throttles import LoginAddressThrottle, LoginUsernameThrottle, UserRegistrationThrottle
+from api.throttles import LoginAddressThrottle, LoginUsernameThrottle, SignUpThrottle
 
 EVENTS_URL = "/api/events/"
 LOGIN_URL = "/api/login/"
@@ -308,7 +308,7 @@ def test_failed_logins_from_one_address_are_limited_whatever_x_forwarded_for_say
 def test_registrations_from_one_address_are_limited(
     clock: Clock, fast_passwords: None, db: None
 ) -> None:
-    throttle = UserRegistrationThrottle()
+    throttle = SignUpThrottle()
     client = APIClient(REMOTE_ADDR="198.51.100.7")
     for attempt in range(throttle.num_requests):
         body = {"username": f"user{attempt}", "email": f"u{attempt}@example.org"}

@@ -1,95 +1,25 @@
-"""OpenAPI generation helpers: the problem-details component and per-operation errors."""
+"""OpenAPI generation wired in settings: the schema class and the postprocessing hooks.
+
+What each operation documents is declared beside its view (``api.apidocs``); this adds
+what every operation shares (problem+json errors, Retry-After, the 400/413/415/503 any
+request can earn) and what only the whole document knows (named enums, links, example
+page links).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from drf_spectacular import openapi
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
-from rest_framework import serializers
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticatedOrReadOnly
 
-from api.exceptions import PROBLEM_CONTENT_TYPE
-
-
-class FieldErrorSerializer(serializers.Serializer):
-    field = serializers.CharField(
-        help_text="The body field or query parameter at fault (dotted for nested ones); "
-        "non_field_errors for the input as a whole."
-    )
-    code = serializers.CharField(help_text="Machine-readable reason, e.g. required, invalid.")
-    message = serializers.CharField(help_text="Human-readable explanation.")
-
-
-class ProblemSerializer(serializers.Serializer):
-    """RFC 9457 problem details, extended with a stable code and field errors."""
-
-    type = serializers.CharField(help_text='Always "about:blank": `code` names the problem.')
-    title = serializers.CharField(help_text="The HTTP status phrase.")
-    status = serializers.IntegerField(help_text="The HTTP status code.")
-    detail = serializers.CharField(help_text="Human-readable explanation of this occurrence.")
-    code = serializers.CharField(
-        help_text="Stable, machine-readable error code, e.g. event_full, already_registered, "
-        "registration_closed, not_authenticated, permission_denied, not_found, throttled."
-    )
-    # The field is named as the problem's member; a Serializer's own `errors` is the
-    # validation result, which this schema-only serializer never produces.
-    errors = FieldErrorSerializer(  # type: ignore[assignment]
-        many=True, required=False, help_text="Present on 400: one entry per failing input."
-    )
-
-    class Meta:
-        ref_name = "Problem"
-
-
-ERROR_DESCRIPTIONS = {
-    400: "The input is invalid; `errors` lists each failing field.",
-    401: "No credentials, or invalid or expired ones.",
-    403: "Authenticated, but not allowed to do this.",
-    404: "No such resource, or not visible to you.",
-    409: "Conflicts with the current state.",
-    413: "The request body is larger than the server accepts.",
-    415: "The request body is not application/json.",
-    429: "Too many requests; retry after the number of seconds in Retry-After.",
-    503: "Temporarily unavailable (database or Redis); retry after Retry-After seconds.",
-}
-
-NUL_IN_QUERY_STRING = "The query string carries a NUL character."
-
-RETRY_AFTER_HEADER = {
-    "Retry-After": {
-        "description": "Seconds to wait before retrying.",
-        "schema": {"type": "integer", "minimum": 1},
-    }
-}
-
-
-def errors(*statuses: int, **descriptions: str) -> dict[int, OpenApiResponse]:
-    """Document the error statuses an operation can answer with.
-
-    ``descriptions`` overrides the default text per status, keyed ``s409`` etc.
-    """
-    return {
-        status: OpenApiResponse(
-            response=ProblemSerializer,
-            description=descriptions.get(f"s{status}", ERROR_DESCRIPTIONS[status]),
-        )
-        for status in statuses
-    }
-
-
-def conflict_example(code: str, detail: str) -> OpenApiExample:
-    return OpenApiExample(
-        code,
-        value={
-            "type": "about:blank",
-            "title": "Conflict",
-            "status": 409,
-            "detail": detail,
-            "code": code,
-        },
-        response_only=True,
-        status_codes=["409"],
-    )
+from api.apidocs.responses import (
+    ERROR_DESCRIPTIONS,
+    NUL_IN_QUERY_STRING,
+    RETRY_AFTER_HEADER,
+    ProblemSerializer,
+)
+from api.rest.problems import PROBLEM_CONTENT_TYPE
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -106,7 +36,7 @@ class AutoSchema(openapi.AutoSchema):
             "503", self._get_response_for_code(ProblemSerializer, "503", [PROBLEM_CONTENT_TYPE])
         )
         operation["responses"]["503"]["description"] = ERROR_DESCRIPTIONS[503]
-        # api.middleware.RejectNulInQueryStringMiddleware answers 400 on every path, so
+        # api.rest.middleware.RejectNulInQueryStringMiddleware answers 400 on every path, so
         # operations that take no other input can return it too (the health checks' only 4xx).
         if "400" not in operation["responses"]:
             operation["responses"]["400"] = self._get_response_for_code(
@@ -131,7 +61,16 @@ class AutoSchema(openapi.AutoSchema):
         # Views without authentication classes (login, token refresh) get no `security`
         # from drf-spectacular, which reads as "unspecified"; say "no credentials needed"
         # explicitly, as for the AllowAny views.
-        return super().get_auth() or [{}]
+        auths = super().get_auth() or [{}]
+        # drf-spectacular marks reads as anonymous for IsAuthenticatedOrReadOnly itself,
+        # not for its subclasses (the event permissions).
+        reads_are_public = self.method in SAFE_METHODS and any(
+            isinstance(permission, IsAuthenticatedOrReadOnly)
+            for permission in self.view.get_permissions()
+        )
+        if reads_are_public and {} not in auths:
+            auths.append({})
+        return auths
 
     def _get_response_for_code(
         self,

@@ -11,9 +11,11 @@ from rest_framework import pagination
 from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
 from rest_framework.request import Request
 
+from api.ids import BEYOND_ANY_COUNT
+
 # Any larger number means "more than there can be": it is not converted, so a
 # thousand-digit value costs nothing.
-HUGE = 10**18
+HUGE = BEYOND_ANY_COUNT
 
 
 def _positive_int(request: Request, name: str) -> int | None:
@@ -82,7 +84,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         # DRF's version carries example links to http://api.example.org/accounts/; the
-        # examples per list live in api.schema.add_page_link_examples, which knows the path.
+        # examples per list live in api.rest.openapi.add_page_link_examples, which knows the path.
         page_link = {"type": "string", "nullable": True, "format": "uri"}
         return {
             "type": "object",
@@ -158,7 +160,7 @@ class CappedPageNumberPagination(PageNumberPagination):
     """For lists that grow with a whole table (events): the cost of a page stays flat.
 
     An exact COUNT and a deep OFFSET both read every row before the page; at a million
-    events that is most of a request (bench/run.py --scale). So the results are counted
+    events that is most of a request (python -m bench --scale). So the results are counted
     exactly up to MAX_RESULTS and estimated beyond, and only pages within the first
     MAX_RESULTS results are served. Lists bounded by nature, such as one event's
     participants, keep the plain pagination.

@@ -1,7 +1,7 @@
 """Breaking changes between two versions of an OpenAPI 3.0 document.
 
-    python spec/breaking.py OLD NEW [--changelog CHANGELOG.md]
-    python spec/breaking.py --previous spec/openapi.yaml [--changelog CHANGELOG.md]
+    python tools/spec_breaking.py OLD NEW [--changelog CHANGELOG.md]
+    python tools/spec_breaking.py --previous spec/openapi.yaml [--changelog CHANGELOG.md]
 
 Exits 1 when NEW breaks a client written against OLD and `info.version` was not raised
 enough to say so: a new major version, or while the API is 0.x a new minor one

@@ -1,27 +1,27 @@
-"""Liveness and readiness for load balancers and orchestrators."""
+"""Operations: liveness, readiness, and the checked-in spec."""
 
 from __future__ import annotations
 
 import logging
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from django.http import HttpRequest, HttpResponse
+from django.views import View
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.apidocs import operations as docs
 from api.exceptions import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
-
-HealthSerializer = inline_serializer(
-    "Health", fields={"status": serializers.CharField(help_text='Always "ok".')}
-)
 
 
 class PublicProbeView(APIView):
@@ -35,14 +35,7 @@ class PublicProbeView(APIView):
 class HealthView(PublicProbeView):
     """The process is up and serving requests; says nothing of its dependencies."""
 
-    @extend_schema(
-        tags=["operations"],
-        operation_id="health",
-        summary="Liveness",
-        description="200 while the process serves requests. Checks no dependency, so a "
-        "database outage does not get every process restarted.",
-        responses={200: HealthSerializer},
-    )
+    @docs.health
     def get(self, request: Request) -> Response:
         return Response({"status": "ok"})
 
@@ -50,14 +43,7 @@ class HealthView(PublicProbeView):
 class ReadyView(PublicProbeView):
     """Ready for traffic: the database answers, and Redis too when it is configured."""
 
-    @extend_schema(
-        tags=["operations"],
-        operation_id="ready",
-        summary="Readiness",
-        description="200 when the database answers and, when REDIS_URL is set, Redis "
-        "answers; 503 with Retry-After otherwise.",
-        responses={200: HealthSerializer},
-    )
+    @docs.ready
     def get(self, request: Request) -> Response:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -69,3 +55,20 @@ class ReadyView(PublicProbeView):
                 logger.error("Redis unavailable: %s", error)
                 raise ServiceUnavailable("Redis does not answer.") from error
         return Response({"status": "ok"})
+
+
+SPEC_PATH = Path(settings.BASE_DIR) / "spec" / "openapi.yaml"
+
+
+@cache
+def _checked_in_spec() -> bytes:
+    return SPEC_PATH.read_bytes()
+
+
+class CheckedInSpecView(View):
+    """Serves spec/openapi.yaml as checked in: the contract, not what the code says today."""
+
+    http_method_names = ["get"]
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse(_checked_in_spec(), content_type="application/vnd.oai.openapi")

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from api.exceptions import problem_response
+from api.rest.problems import problem_response
 
 
 class RejectNulInQueryStringMiddleware:

@@ -1,0 +1,75 @@
+"""Sign-up, login, token refresh, logout and the caller's account."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+
+from api.apidocs.responses import errors
+from api.serializers import (
+    AccountSerializer,
+    LogoutSerializer,
+    RefreshSerializer,
+    SignUpSerializer,
+    TokenPairSerializer,
+)
+
+sign_up = extend_schema_view(
+    post=extend_schema(
+        tags=["auth"],
+        operation_id="auth_register",
+        summary="Create an account",
+        description="Usernames and emails are unique regardless of case. Django's password "
+        "validators apply (length, similarity to the username, common and numeric passwords).",
+        request=SignUpSerializer,
+        responses={201: AccountSerializer, **errors(400, 429)},
+    )
+)
+
+login = extend_schema_view(
+    post=extend_schema(
+        tags=["auth"],
+        operation_id="auth_login",
+        summary="Obtain a JWT pair",
+        description="Attempts are limited per username and per client address.",
+        responses={
+            200: TokenPairSerializer,
+            **errors(400, 401, 429, s401="Wrong username or password."),
+        },
+    )
+)
+
+refresh = extend_schema_view(
+    post=extend_schema(
+        tags=["auth"],
+        operation_id="auth_token_refresh",
+        summary="Rotate a refresh token",
+        description="Returns a new access token and a new refresh token; the refresh token sent "
+        "is blacklisted and cannot be used again.",
+        request=RefreshSerializer,
+        responses={
+            200: TokenPairSerializer,
+            **errors(400, 401, s401="The refresh token is invalid, expired or blacklisted."),
+        },
+    )
+)
+
+logout = extend_schema_view(
+    post=extend_schema(
+        tags=["auth"],
+        operation_id="auth_logout",
+        summary="Log out",
+        description="Blacklists the refresh token. Access tokens already issued stay valid until "
+        "they expire (10 minutes by default).",
+        request=LogoutSerializer,
+        responses={204: OpenApiResponse(description="Logged out."), **errors(400, 401)},
+    )
+)
+
+me = extend_schema_view(
+    get=extend_schema(
+        tags=["auth"],
+        operation_id="auth_me",
+        summary="The caller's account",
+        responses={200: AccountSerializer, **errors(401)},
+    )
+)

@@ -1,0 +1,175 @@
+"""Events, participation in them, invitations to them and their feedback."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+
+from api.apidocs.responses import errors
+from api.exceptions import (
+    AlreadyRegistered,
+    CapacityBelowParticipants,
+    EventFull,
+    RegistrationClosed,
+)
+from api.filters import ORDERING_PARAMETER
+from api.serializers import (
+    EventSerializer,
+    FeedbackSerializer,
+    InvitationCreateSerializer,
+    InvitationSerializer,
+    ParticipantSerializer,
+)
+
+EVENT_ID_404 = "No event with this id."
+CHANGE_RULE = "Host only. start_time must be in the future only when it changes."
+
+events = extend_schema_view(
+    list=extend_schema(
+        tags=["events"],
+        operation_id="events_list",
+        summary="List events",
+        description="Anyone may list events. Filters combine with AND.",
+        parameters=[ORDERING_PARAMETER],
+        responses={200: EventSerializer(many=True), **errors(400, 404)},
+    ),
+    create=extend_schema(
+        tags=["events"],
+        operation_id="events_create",
+        summary="Create an event",
+        description="The caller becomes the host; a `host` in the body is ignored. Each user "
+        "may create 5 events per rolling 24 hours; deleting an event does not give one back.",
+        responses={201: EventSerializer, **errors(400, 401, 429)},
+    ),
+    retrieve=extend_schema(
+        tags=["events"],
+        operation_id="events_retrieve",
+        summary="Show an event",
+        responses={200: EventSerializer, **errors(404, s404=EVENT_ID_404)},
+    ),
+    update=extend_schema(
+        tags=["events"],
+        operation_id="events_update",
+        summary="Replace an event",
+        description=CHANGE_RULE,
+        responses={
+            200: EventSerializer,
+            **errors(
+                400,
+                401,
+                403,
+                404,
+                409,
+                conflicts=[CapacityBelowParticipants],
+                s404=EVENT_ID_404,
+            ),
+        },
+    ),
+    partial_update=extend_schema(
+        tags=["events"],
+        operation_id="events_partial_update",
+        summary="Change some fields of an event",
+        description=CHANGE_RULE,
+        responses={200: EventSerializer, **errors(400, 401, 403, 404, 409, s404=EVENT_ID_404)},
+    ),
+    destroy=extend_schema(
+        tags=["events"],
+        operation_id="events_destroy",
+        summary="Delete an event",
+        description="Host only. Deletes its participants, invitations and feedback too.",
+        responses={204: OpenApiResponse(description="Deleted."), **errors(401, 403, 404)},
+    ),
+)
+
+participate = extend_schema(
+    tags=["participation"],
+    operation_id="events_register",
+    summary="Register for an event",
+    request=None,
+    responses={
+        201: ParticipantSerializer,
+        **errors(
+            401,
+            404,
+            409,
+            conflicts=[EventFull, AlreadyRegistered, RegistrationClosed],
+            s404=EVENT_ID_404,
+            s409="already_registered, event_full or registration_closed (the event has started).",
+        ),
+    },
+)
+
+leave = extend_schema(
+    tags=["participation"],
+    operation_id="events_unregister",
+    summary="Leave an event",
+    request=None,
+    responses={
+        204: OpenApiResponse(description="No longer registered."),
+        **errors(
+            401,
+            404,
+            409,
+            s404="No event with this id, or you are not registered for it.",
+            s409="registration_closed: the event has started.",
+        ),
+    },
+)
+
+participants = extend_schema(
+    tags=["participation"],
+    operation_id="events_participants_list",
+    summary="List an event's participants",
+    description="Ordered by registration time.",
+    responses={200: ParticipantSerializer(many=True), **errors(400, 401, 404)},
+)
+
+invite = extend_schema(
+    tags=["invitations"],
+    operation_id="events_invite",
+    summary="Invite a user",
+    description="Host only. A user may hold one pending invitation per event; after they "
+    "decline, they can be invited again.",
+    request=InvitationCreateSerializer,
+    responses={
+        201: InvitationSerializer,
+        **errors(
+            400,
+            401,
+            403,
+            404,
+            409,
+            s400="Unknown invitee, or the host inviting themselves.",
+            s404=EVENT_ID_404,
+            s409="already_invited, already_participant or registration_closed.",
+        ),
+    },
+)
+
+feedback_list = extend_schema(
+    tags=["feedback"],
+    operation_id="events_feedback_list",
+    summary="List an event's feedback",
+    description="Anyone may read feedback. Newest first.",
+    responses={200: FeedbackSerializer(many=True), **errors(400, 404)},
+)
+
+feedback_create = extend_schema(
+    tags=["feedback"],
+    operation_id="events_feedback_create",
+    summary="Leave feedback",
+    description="Participants only, once the event has started, once per event.",
+    request=FeedbackSerializer,
+    responses={
+        201: FeedbackSerializer,
+        **errors(
+            400,
+            401,
+            403,
+            404,
+            409,
+            s403="Only participants may leave feedback.",
+            s404=EVENT_ID_404,
+            s409="feedback_exists, or event_not_started.",
+        ),
+    },
+)

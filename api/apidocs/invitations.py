@@ -1,0 +1,46 @@
+"""The invitations a user received, and answering them."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+
+from api.apidocs.responses import errors
+from api.serializers import InvitationAnswerSerializer, InvitationSerializer
+
+invitations = extend_schema_view(
+    list=extend_schema(
+        tags=["invitations"],
+        operation_id="invitations_list",
+        summary="List invitations you received",
+        description="Newest first.",
+        responses={200: InvitationSerializer(many=True), **errors(400, 401, 404)},
+    ),
+    retrieve=extend_schema(
+        tags=["invitations"],
+        operation_id="invitations_retrieve",
+        summary="Show an invitation you received",
+        responses={200: InvitationSerializer, **errors(401, 404)},
+    ),
+    update=extend_schema(
+        tags=["invitations"],
+        operation_id="invitations_answer",
+        summary="Accept or decline an invitation",
+        description="Invitee only (anyone else gets 404). ACCEPTED registers you under the same "
+        "capacity and start-time rules as registering directly; if it cannot, the invitation "
+        "stays PENDING. If you registered on your own meanwhile, accepting succeeds without a "
+        "second registration.",
+        request=InvitationAnswerSerializer,
+        responses={
+            200: InvitationSerializer,
+            **errors(
+                400,
+                401,
+                404,
+                409,
+                s400="status is missing, or is PENDING.",
+                s404="No invitation with this id was sent to you.",
+                s409="invitation_answered, event_full or registration_closed.",
+            ),
+        },
+    ),
+)

@@ -1,0 +1,1 @@
+"""HTTP endpoints, one module per resource; each view's spec text is in ``api.apidocs``."""

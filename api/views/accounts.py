@@ -1,0 +1,81 @@
+"""Accounts: sign-up (POST /api/register/), login, token refresh, logout and me."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from api import services
+from api.apidocs import accounts as docs
+from api.serializers import (
+    AccountSerializer,
+    LoginSerializer,
+    LogoutSerializer,
+    RefreshSerializer,
+    SignUpSerializer,
+)
+from api.throttles import LoginAddressThrottle, LoginUsernameThrottle, SignUpThrottle
+
+
+@docs.sign_up
+class SignUpView(generics.GenericAPIView):
+    permission_classes = [AllowAny]
+    authentication_classes = ()
+    throttle_classes = [SignUpThrottle]
+    serializer_class = SignUpSerializer
+    http_method_names = ["post"]
+
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_create(**serializer.validated_data)
+        return Response(AccountSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+@docs.login
+class LoginView(TokenObtainPairView):
+    serializer_class = LoginSerializer
+    authentication_classes = ()
+    throttle_classes = [LoginUsernameThrottle, LoginAddressThrottle]
+    http_method_names = ["post"]
+
+
+@docs.refresh
+class RefreshView(TokenRefreshView):
+    serializer_class = RefreshSerializer
+    authentication_classes = ()
+    http_method_names = ["post"]
+
+
+@docs.logout
+class LogoutView(generics.GenericAPIView):
+    serializer_class = LogoutSerializer
+    http_method_names = ["post"]
+
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(serializer.validated_data["refresh"])
+            if str(token.get("user_id")) != str(request.user.pk):
+                raise InvalidToken("This refresh token belongs to another user.")
+            token.blacklist()
+        except TokenError as error:
+            raise InvalidToken(str(error)) from error
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@docs.me
+class MeView(generics.RetrieveAPIView):
+    serializer_class = AccountSerializer
+    http_method_names = ["get"]
+
+    def get_object(self) -> Any:
+        return self.request.user
