@@ -14,6 +14,10 @@ from rest_framework import exceptions, status
 
 DATABASE_RETRY_AFTER_SECONDS = 5
 
+# 404 details: what is missing, or not visible to the caller.
+EVENT_NOT_FOUND = "No event with this id."
+INVITATION_NOT_FOUND = "No invitation with this id was sent to you."
+
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
@@ -71,6 +75,11 @@ class FeedbackExists(Conflict):
 class EventNotStarted(Conflict):
     default_code = "event_not_started"
     default_detail = "Feedback opens when the event starts."
+
+
+class EventStarted(Conflict):
+    default_code = "event_started"
+    default_detail = "The event has already started; its start and end times can no longer change."
 
 
 class CapacityBelowParticipants(Conflict):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -166,3 +168,55 @@ class EventCreation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} at {self.created_at:%Y-%m-%dT%H:%M:%S}"
+
+
+class TokenFamily(models.Model):
+    """One login: every refresh token rotated from it belongs to the same family.
+
+    A refresh token is redeemed once; presenting a redeemed one again means it was
+    copied, so the whole family is revoked (OAuth 2.0 Security Best Current Practice,
+    refresh token rotation with reuse detection). Logging out revokes it too.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="token_families"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"session {self.pk} of user {self.user_id}"
+
+
+class RedeemedRefreshToken(models.Model):
+    """A refresh token that was exchanged for a new pair; its primary key is the
+    token's ``jti``, so two redemptions of one token cannot both be written."""
+
+    jti = models.CharField(max_length=255, primary_key=True)
+    family = models.ForeignKey(TokenFamily, on_delete=models.CASCADE, related_name="redeemed")
+    redeemed_at = models.DateTimeField(default=timezone.now)
+    # Kept until the token would have expired anyway; retention may delete it after.
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"refresh token {self.jti}"
+
+
+class CacheEntry(models.Model):
+    """The table of Django's database cache, the shared cache without Redis (settings).
+
+    A model, so that ``migrate`` creates it wherever the app runs, rather than a
+    ``createcachetable`` step every deployment must remember. The columns are the ones
+    ``DatabaseCache`` reads and writes.
+    """
+
+    cache_key = models.CharField(max_length=255, primary_key=True)
+    value = models.TextField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "api_cache"
+
+    def __str__(self) -> str:
+        return self.cache_key

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import ParseResult
+from urllib.parse import ParseResult, urlparse
 
 from channels.routing import URLRouter
 from channels.security.websocket import OriginValidator, WebsocketDenier
@@ -29,8 +29,25 @@ class BrowserOriginValidator(OriginValidator):
     they are let through; Channels' AllowedHostsOriginValidator would refuse them.
     """
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        # Channels parses Origin with urlparse, which raises ValueError for a malformed
+        # one ("http://[") and turned the handshake into an HTTP 500: refused instead.
+        for name, value in scope.get("headers", []):
+            if name == b"origin" and not _parses(value.decode("latin1")):
+                return await WebsocketDenier()(scope, receive, send)
+        return await super().__call__(scope, receive, send)
+
     def valid_origin(self, parsed_origin: ParseResult | None) -> bool:
         return parsed_origin is None or super().valid_origin(parsed_origin)
+
+
+def _parses(origin: str) -> bool:
+    try:
+        parsed = urlparse(origin)
+        parsed.port  # noqa: B018  (raises ValueError for a port out of range)
+    except ValueError:
+        return False
+    return True
 
 
 def websocket_application() -> Any:

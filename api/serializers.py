@@ -7,9 +7,9 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
-from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
+from api import sessions
 from api.event_reads import EVENT_FIELDS, EVENT_READ_ONLY_FIELDS
 from api.ids import MAX_ID
 from api.models import MAX_PARTICIPANTS_LIMIT, Event, EventParticipant, Feedback, Invitation, User
@@ -75,20 +75,23 @@ class LoginSerializer(TokenObtainPairSerializer):
             write_only=True, trim_whitespace=False
         )
 
+    @classmethod
+    def get_token(cls, user: Any) -> Any:
+        # Each login starts a session: a family of refresh tokens revoked as a whole.
+        return sessions.start(user)
 
-class RefreshSerializer(TokenRefreshSerializer):
-    """simplejwt looks the user up without handling a deleted one; that is a 401, not a 500."""
+
+class RefreshSerializer(serializers.Serializer):
+    """A refresh token, which works once: it is exchanged for a new pair."""
+
+    # Redeemed by api.sessions.rotate.
 
     # Untrimmed: any string that is not a valid token is a 401, whitespace included.
     refresh = serializers.CharField(trim_whitespace=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
-        try:
-            return super().validate(attrs)
-        except User.DoesNotExist as error:
-            raise AuthenticationFailed(
-                "The account of this token no longer exists.", code="no_active_account"
-            ) from error
+        refresh, _user = sessions.rotate(attrs["refresh"])
+        return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
 class TokenPairSerializer(serializers.Serializer):

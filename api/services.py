@@ -2,8 +2,11 @@
 
 Every rule is enforced here once, for every endpoint that needs it: registration by
 /register/ and by accepting an invitation go through the same ``_participant_add``.
-Locks are taken in one order (user, then event, then invitation) so that two
-transactions never wait on each other in a cycle.
+Locks are taken in one order (user, then event, then invitation, then a refresh-token
+family) so that two transactions never wait on each other in a cycle. Every writer of
+an event or of the rows that hang from it (participants, invitations, feedback) locks
+the event first, deletion included: a delete then never meets rows inserted behind
+its back, and a writer that waited for a deleted event answers 404 (``_event_lock``).
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 
-from api import notifications
+from api import checkpoints, notifications
 from api.exceptions import (
+    EVENT_NOT_FOUND,
+    INVITATION_NOT_FOUND,
     AlreadyInvited,
     AlreadyParticipant,
     AlreadyRegistered,
@@ -25,6 +30,7 @@ from api.exceptions import (
     EventCreationLimitReached,
     EventFull,
     EventNotStarted,
+    EventStarted,
     FeedbackExists,
     InvitationAnswered,
     RegistrationClosed,
@@ -65,10 +71,17 @@ def event_update(*, event: Event, **fields: Any) -> Event:
     with transaction.atomic():
         # Lock the event: a registration between our count and our write could otherwise
         # leave more participants than the new capacity.
-        locked = Event.objects.select_for_update().get(pk=event.pk)
+        locked = _event_lock(event)
+        moved = any(
+            name in fields and fields[name] != getattr(locked, name)
+            for name in ("start_time", "end_time")
+        )
+        if moved and locked.has_started:
+            raise EventStarted()
         new_capacity = fields.get("max_participants")
         if new_capacity is not None:
             taken = locked.participants.count()
+            checkpoints.reached(checkpoints.CAPACITY_COUNTED)
             if new_capacity < taken:
                 raise CapacityBelowParticipants(requested=new_capacity, taken=taken)
         for name, value in fields.items():
@@ -78,11 +91,19 @@ def event_update(*, event: Event, **fields: Any) -> Event:
 
 
 def event_delete(*, event: Event) -> None:
-    event.delete()
+    with transaction.atomic():
+        locked = _event_lock(event)
+        checkpoints.reached(checkpoints.EVENT_DELETE_LOCKED)
+        locked.delete()
 
 
 def _event_lock(event: Event) -> Event:
-    return Event.objects.select_for_update().get(pk=event.pk)
+    """The event's row, locked for this transaction; 404 if it was deleted meanwhile
+    (a request that found the event may wait here for a delete to commit)."""
+    locked = Event.objects.select_for_update().filter(pk=event.pk).first()
+    if locked is None:
+        raise NotFound(EVENT_NOT_FOUND)
+    return locked
 
 
 def _participant_add(*, event: Event, user: User) -> EventParticipant:
@@ -92,6 +113,7 @@ def _participant_add(*, event: Event, user: User) -> EventParticipant:
     if EventParticipant.objects.filter(event=event, user=user).exists():
         raise AlreadyRegistered()
     taken = EventParticipant.objects.filter(event=event).count()
+    checkpoints.reached(checkpoints.PARTICIPANT_COUNTED)
     if taken >= event.max_participants:
         raise EventFull(capacity=event.max_participants, taken=taken)
     try:
@@ -161,7 +183,12 @@ def invitation_answer(*, invitation: Invitation, user: User, status: str) -> Inv
         # Same lock order as registration (event first), so an acceptance and a plain
         # registration race for the last seat one at a time.
         event = _event_lock(invitation.event)
-        locked = Invitation.objects.select_for_update().get(pk=invitation.pk, invitee=user)
+        # Gone with its event, if the delete committed while we waited for the lock.
+        locked = (
+            Invitation.objects.select_for_update().filter(pk=invitation.pk, invitee=user).first()
+        )
+        if locked is None:
+            raise NotFound(INVITATION_NOT_FOUND)
         if locked.status != Invitation.Status.PENDING:
             raise InvitationAnswered()
         if (
@@ -178,12 +205,18 @@ def invitation_answer(*, invitation: Invitation, user: User, status: str) -> Inv
 
 
 def feedback_create(*, event: Event, user: User, rating: int, comment: str = "") -> Feedback:
-    if not event.has_started:
-        raise EventNotStarted()
-    if Feedback.objects.filter(event=event, user=user).exists():
-        raise FeedbackExists()
-    try:
-        with transaction.atomic():
-            return Feedback.objects.create(event=event, user=user, rating=rating, comment=comment)
-    except IntegrityError as error:
-        raise FeedbackExists() from error
+    with transaction.atomic():
+        # Locked like every writer of an event's rows, so a delete and a feedback queue
+        # rather than the feedback meeting a vanished event.
+        locked = _event_lock(event)
+        if not locked.has_started:
+            raise EventNotStarted()
+        if Feedback.objects.filter(event=locked, user=user).exists():
+            raise FeedbackExists()
+        try:
+            with transaction.atomic():
+                return Feedback.objects.create(
+                    event=locked, user=user, rating=rating, comment=comment
+                )
+        except IntegrityError as error:
+            raise FeedbackExists() from error

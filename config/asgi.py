@@ -23,8 +23,11 @@ wsgi_application = get_wsgi_application()
 
 from django.conf import settings  # noqa: E402
 
+from api.rest.wsgi import ChunkedBodyMiddleware  # noqa: E402
 from api.routing import websocket_application  # noqa: E402
 
-http_application = WSGIMiddleware(cast("WSGIApp", wsgi_application), workers=settings.HTTP_THREADS)
+http_application = WSGIMiddleware(
+    cast("WSGIApp", ChunkedBodyMiddleware(wsgi_application)), workers=settings.HTTP_THREADS
+)
 
 application = ProtocolTypeRouter({"http": http_application, "websocket": websocket_application()})

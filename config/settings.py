@@ -141,7 +141,19 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Without Redis the cache lives in the database (api.models.CacheEntry), which every
+    # server process on the same database shares, so the login and sign-up limits hold
+    # across processes. EMBEDDED_CACHE=memory keeps it in the process instead: for the
+    # test suite's one process, where every test starts with an empty cache.
+    if env.str("EMBEDDED_CACHE", default="database") == "memory":
+        CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    else:
+        CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                "LOCATION": "api_cache",
+            }
+        }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -167,7 +179,7 @@ REST_FRAMEWORK = {
     # JWTAuthentication first: DRF answers 401 (not 403) only when the first
     # authentication class names a WWW-Authenticate challenge.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "api.rest.authentication.BearerAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -214,7 +226,7 @@ SPECTACULAR_SETTINGS = {
     ),
     # Semantic versioning; CHANGELOG.md says what changed, and `nox -s spec_compat` fails
     # a breaking change unless the major version (the minor one while 0.x) is raised.
-    "VERSION": "0.1.2",
+    "VERSION": "0.2.0",
     "LICENSE": {"name": "MIT", "url": "https://opensource.org/licenses/MIT"},
     "CONTACT": {"name": "Event Management API maintainers"},
     # Relative, so Swagger UI and clients reading /api/schema/ call the host serving it.

@@ -43,12 +43,15 @@ refresh = extend_schema_view(
         tags=["auth"],
         operation_id="auth_token_refresh",
         summary="Rotate a refresh token",
-        description="Returns a new access token and a new refresh token; the refresh token sent "
-        "is blacklisted and cannot be used again.",
+        description="Returns a new access token and a new refresh token. The refresh token "
+        "sent is redeemed and works once: presenting it again, or in two requests at once, "
+        "ends the whole session (every refresh token rotated from the same login stops "
+        "working, the new one included) and the client must log in again. Only one of "
+        "concurrent refreshes with one token succeeds.",
         request=RefreshSerializer,
         responses={
             200: TokenPairSerializer,
-            **errors(400, 401, s401="The refresh token is invalid, expired or blacklisted."),
+            **errors(400, 401, s401="The refresh token is invalid, expired, already used, or its session ended."),
         },
     )
 )
@@ -58,8 +61,10 @@ logout = extend_schema_view(
         tags=["auth"],
         operation_id="auth_logout",
         summary="Log out",
-        description="Blacklists the refresh token. Access tokens already issued stay valid until "
-        "they expire (10 minutes by default).",
+        description="Ends the session of the refresh token sent: it and every refresh token "
+        "rotated from the same login stop working, including one issued by a refresh racing "
+        "this logout. Access tokens already issued stay valid until they expire (10 minutes "
+        "by default).",
         request=LogoutSerializer,
         responses={204: OpenApiResponse(description="Logged out."), **errors(400, 401)},
     )

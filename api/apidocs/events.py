@@ -6,9 +6,11 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 
 from api.apidocs.responses import errors
 from api.exceptions import (
+    EVENT_NOT_FOUND,
     AlreadyRegistered,
     CapacityBelowParticipants,
     EventFull,
+    EventStarted,
     RegistrationClosed,
 )
 from api.filters import ORDERING_PARAMETER
@@ -20,8 +22,12 @@ from api.serializers import (
     ParticipantSerializer,
 )
 
-EVENT_ID_404 = "No event with this id."
-CHANGE_RULE = "Host only. start_time must be in the future only when it changes."
+CHANGE_RULE = (
+    "Host only. start_time must be in the future only when it changes. Once the event has "
+    "started, its start and end can no longer change (409 event_started); the other fields "
+    "can."
+)
+CHANGE_CONFLICTS = [CapacityBelowParticipants, EventStarted]
 
 events = extend_schema_view(
     list=extend_schema(
@@ -44,7 +50,7 @@ events = extend_schema_view(
         tags=["events"],
         operation_id="events_retrieve",
         summary="Show an event",
-        responses={200: EventSerializer, **errors(404, s404=EVENT_ID_404)},
+        responses={200: EventSerializer, **errors(404, s404=EVENT_NOT_FOUND)},
     ),
     update=extend_schema(
         tags=["events"],
@@ -59,8 +65,8 @@ events = extend_schema_view(
                 403,
                 404,
                 409,
-                conflicts=[CapacityBelowParticipants],
-                s404=EVENT_ID_404,
+                conflicts=CHANGE_CONFLICTS,
+                s404=EVENT_NOT_FOUND,
             ),
         },
     ),
@@ -69,7 +75,10 @@ events = extend_schema_view(
         operation_id="events_partial_update",
         summary="Change some fields of an event",
         description=CHANGE_RULE,
-        responses={200: EventSerializer, **errors(400, 401, 403, 404, 409, s404=EVENT_ID_404)},
+        responses={
+            200: EventSerializer,
+            **errors(400, 401, 403, 404, 409, conflicts=CHANGE_CONFLICTS, s404=EVENT_NOT_FOUND),
+        },
     ),
     destroy=extend_schema(
         tags=["events"],
@@ -92,7 +101,7 @@ participate = extend_schema(
             404,
             409,
             conflicts=[EventFull, AlreadyRegistered, RegistrationClosed],
-            s404=EVENT_ID_404,
+            s404=EVENT_NOT_FOUND,
             s409="already_registered, event_full or registration_closed (the event has started).",
         ),
     },
@@ -139,7 +148,7 @@ invite = extend_schema(
             404,
             409,
             s400="Unknown invitee, or the host inviting themselves.",
-            s404=EVENT_ID_404,
+            s404=EVENT_NOT_FOUND,
             s409="already_invited, already_participant or registration_closed.",
         ),
     },
@@ -168,7 +177,7 @@ feedback_create = extend_schema(
             404,
             409,
             s403="Only participants may leave feedback.",
-            s404=EVENT_ID_404,
+            s404=EVENT_NOT_FOUND,
             s409="feedback_exists, or event_not_started.",
         ),
     },

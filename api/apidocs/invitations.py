@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from api.apidocs.responses import errors
+from api.exceptions import INVITATION_NOT_FOUND
 from api.serializers import InvitationAnswerSerializer, InvitationSerializer
 
 invitations = extend_schema_view(
@@ -38,7 +39,7 @@ invitations = extend_schema_view(
                 404,
                 409,
                 s400="status is missing, or is PENDING.",
-                s404="No invitation with this id was sent to you.",
+                s404=INVITATION_NOT_FOUND,
                 s409="invitation_answered, event_full or registration_closed.",
             ),
         },

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular import openapi
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticatedOrReadOnly
 
 from api.apidocs.responses import (
@@ -20,6 +21,12 @@ from api.apidocs.responses import (
     ProblemSerializer,
 )
 from api.rest.problems import PROBLEM_CONTENT_TYPE
+
+
+class BearerScheme(SimpleJWTScheme):
+    """Our authentication class is simplejwt's with stricter claims: the same scheme."""
+
+    target_class = "api.rest.authentication.BearerAuthentication"
 
 
 class AutoSchema(openapi.AutoSchema):

@@ -8,12 +8,11 @@ from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from api import services
+from api import services, sessions
 from api.apidocs import accounts as docs
+from api.permissions import signed_in_user
 from api.serializers import (
     AccountSerializer,
     LoginSerializer,
@@ -62,13 +61,7 @@ class LogoutView(generics.GenericAPIView):
     def post(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            token = RefreshToken(serializer.validated_data["refresh"])
-            if str(token.get("user_id")) != str(request.user.pk):
-                raise InvalidToken("This refresh token belongs to another user.")
-            token.blacklist()
-        except TokenError as error:
-            raise InvalidToken(str(error)) from error
+        sessions.end(serializer.validated_data["refresh"], signed_in_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
