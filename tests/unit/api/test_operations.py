@@ -17,7 +17,7 @@ from django.db import connection
 from model_bakery import baker
 from rest_framework.test import APIClient
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DEAD_REDIS = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -58,7 +58,7 @@ AuthClient = Callable[[User], APIClient]
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SPEC = Path(__file__).resolve().parents[2] / "spec"
+SPEC = Path(__file__).resolve().parents[3] / "spec"
 NOTIFICATIONS_PATH = "/ws/notifications/"
 CLOSED_UNAUTHORIZED = {"type": "websocket.close", "code": CLOSE_UNAUTHORIZED}
 # Long enough for a message already on its way through Redis; an absence is otherwise

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-SPEC = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
+SPEC = Path(__file__).resolve().parents[3] / "spec" / "openapi.yaml"
 REGENERATE = (
     "nox -s spec   (or: DJANGO_DEBUG=1 .venv/bin/python manage.py spectacular "
     "--file spec/openapi.yaml --validate --fail-on-warn)"

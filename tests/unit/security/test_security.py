@@ -159,7 +159,7 @@ pytestmark = pytest.mark.django_db
 
 PROBLEM = "application/problem+json"
 PASSWORD = "correct-horse-battery-staple"
-SETTINGS_FILE = Path(__file__).resolve().parents[2] / "config" / "settings.py"
+SETTINGS_FILE = Path(__file__).resolve().parents[3] / "config" / "settings.py"
 
 
 @pytest.fixture(autouse=True)
