@@ -6,42 +6,19 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
 from model_bakery import baker
-from rest_framework.permissions import AllowAny
-from rest_framework.request import Request
-from rest_framework.test import APIClient, APIRequestFactory
+from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from api.models import User
-from api.throttles import EventCreationThrottle
-from api.views import EventViewSet
+from tests.helpers import PASSWORD, field_names
 
-PASSWORD = "correct-horse-battery-staple"
-
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    """PBKDF2 at full strength costs a second per hash here; these tests are not about it."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def field_names(response: Any) -> set[str]:
-    return {error["field"] for error in response.json()["errors"]}
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 
 def register_body(**overrides: str) -> dict[str, str]:
     return {"username": "dora", "email": "dora@example.org", "password": PASSWORD, **overrides}
-
-
-@pytest.fixture
-def alice_with_password(alice: User) -> User:
-    alice.set_password(PASSWORD)
-    alice.save(update_fields=["password"])
-    return alice
 
 
 def login(client: APIClient, username: str, password: str = PASSWORD) -> Any:
@@ -448,27 +425,3 @@ def test_another_users_representation_never_contains_their_email(
     assert listed.json()["results"][0]["host"] == {"id": alice.pk, "username": "alice"}
     assert "alice@example.org" not in detail.content.decode()
     assert "alice@example.org" not in listed.content.decode()
-
-
-@pytest.mark.django_db
-def test_an_action_that_acts_as_the_user_refuses_the_anonymous_even_without_a_permission(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """signed_in_user is the second guard behind IsAuthenticated: with the permission
-    gone from the view, registering is still a 401, not a crash or an anonymous row."""
-    event = baker.make_recipe("api.future_event")
-    monkeypatch.setattr(EventViewSet, "get_permissions", lambda self: [AllowAny()])
-
-    response = APIClient().post(f"/api/events/{event.pk}/register/")
-
-    assert response.status_code == 401
-    assert response.json()["code"] == "not_authenticated"
-    assert response["WWW-Authenticate"].startswith("Bearer")
-    assert not event.participants.exists()
-
-
-def test_the_creation_limit_lets_the_anonymous_through_to_the_permission() -> None:
-    request = Request(APIRequestFactory().post("/api/events/"))
-    request.user = AnonymousUser()
-
-    assert EventCreationThrottle().allow_request(request, EventViewSet()) is True

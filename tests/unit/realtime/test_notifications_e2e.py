@@ -30,7 +30,7 @@ from websockets.sync.client import connect
 
 from api.consumers import CLOSE_UNAUTHORIZED
 from tests.live_server import uvicorn_server
-from tests.unit.realtime.test_notifications import assert_documented
+from tests.unit.realtime.asyncapi import assert_documented
 
 ROOT = Path(__file__).resolve().parents[3]
 STARTUP_SECONDS = 30

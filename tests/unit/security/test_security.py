@@ -130,7 +130,6 @@ import base64
 import importlib.util
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -150,41 +149,15 @@ from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from api import views
-from api.models import Event, EventCreation, EventParticipant, Feedback, Invitation, User
+from api.models import Event, EventParticipant, Feedback, Invitation, User
 from api.throttles import LoginAddressThrottle, UserRegistrationThrottle
+from tests.helpers import PASSWORD, assert_problem, client_for, event_body, nothing_written
 
 AuthClient = Callable[[User], APIClient]
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
-PROBLEM = "application/problem+json"
-PASSWORD = "correct-horse-battery-staple"
 SETTINGS_FILE = Path(__file__).resolve().parents[3] / "config" / "settings.py"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def assert_problem(response: Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content[:500]
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert body["code"] == code, body
-    return body
-
-
-def rows() -> dict[str, list[dict[str, Any]]]:
-    tables = (User, Event, EventCreation, EventParticipant, Invitation, Feedback)
-    return {model.__name__: list(model.objects.order_by("pk").values()) for model in tables}
-
-
-@contextmanager
-def nothing_written() -> Iterator[None]:
-    before = rows()
-    yield
-    assert rows() == before
 
 
 # API1 and API5: object-level and function-level authorisation, as one table
@@ -208,16 +181,6 @@ def world(alice: User, bob: User, charlie: User, dave: User) -> dict[str, Any]:
         "event": f"/api/events/{event.pk}/",
         "started": f"/api/events/{started.pk}/",
         "invitation": f"/api/invitations/{invitation.pk}/",
-    }
-
-
-def event_body() -> dict[str, Any]:
-    start = timezone.now() + timedelta(days=3)
-    return {
-        "title": "Taken over",
-        "start_time": start.isoformat(),
-        "end_time": (start + timedelta(hours=1)).isoformat(),
-        "max_participants": 5,
     }
 
 
@@ -437,10 +400,8 @@ def me(token: str) -> Response:
     return APIClient().get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
-def test_access_tokens_are_short_lived(api_client: APIClient, alice: User) -> None:
-    alice.set_password(PASSWORD)
-    alice.save(update_fields=["password"])
-
+@pytest.mark.usefixtures("alice_with_password")
+def test_access_tokens_are_short_lived(api_client: APIClient) -> None:
     tokens = api_client.post("/api/login/", {"username": "alice", "password": PASSWORD}).json()
 
     access = AccessToken(tokens["access"])
@@ -625,12 +586,10 @@ def test_the_jwt_signing_key_is_read_from_its_own_variable(
     assert defaulted.SIMPLE_JWT["SIGNING_KEY"] == "the-django-secret-key"
 
 
+@pytest.mark.usefixtures("alice_with_password")
 def test_login_answers_the_same_for_an_unknown_user_and_a_wrong_password(
-    api_client: APIClient, alice: User
+    api_client: APIClient,
 ) -> None:
-    alice.set_password(PASSWORD)
-    alice.save(update_fields=["password"])
-
     wrong_password = api_client.post("/api/login/", {"username": "alice", "password": "nope"})
     unknown_user = api_client.post("/api/login/", {"username": "nobody", "password": "nope"})
 
@@ -785,10 +744,8 @@ def test_an_unexpected_error_is_a_problem_without_details(
         raise RuntimeError("secret internals: /srv/app/db password=hunter2")
 
     monkeypatch.setattr(views.MeView, "get_object", broken)
-    client = APIClient(raise_request_exception=False)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(alice)}")
 
-    response = client.get("/api/me/")
+    response = client_for(alice).get("/api/me/")
 
     assert_problem(response, 500, "server_error")
     text = response.content.decode()
