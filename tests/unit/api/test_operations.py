@@ -42,11 +42,6 @@ def test_ready_answers_when_the_database_does(api_client: APIClient) -> None:
     assert response.json() == {"status": "ok"}
 
 
-@pytest.fixture
-def alice_client(alice: Any, auth_client: Any) -> APIClient:
-    return auth_client(alice)
-
-
 @contextmanager
 def database_on_a_dead_port() -> Iterator[None]:
     """Points the connection (and its pool) at a port where no PostgreSQL answers, then
