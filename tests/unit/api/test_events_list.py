@@ -27,7 +27,7 @@ from api import selectors
 from api.models import Event, EventParticipant, User
 from api.pagination import CappedPageNumberPagination
 from api.serializers import EventSerializer, event_representation, event_representations
-from tests.helpers import EVENT_KEYS, field_names, in_days, utc
+from tests.helpers import EVENT_KEYS, assert_problem, field_names, in_days, utc
 
 pytestmark = pytest.mark.django_db
 
@@ -442,6 +442,45 @@ def test_a_page_past_the_end_is_not_found(
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "page", [2**31, 2**63 - 1, 2**63, 2**64, 10**100], ids=lambda p: f"{len(str(p))}-digits"
+)
+def test_a_page_number_beyond_64_bits_is_a_page_past_the_end(
+    api_client: APIClient, event: Event, page: int
+) -> None:
+    response = api_client.get("/api/events/", {"page": page})
+
+    assert_problem(response, 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "page_size", [2**31, 2**63, 2**64, 10**100], ids=lambda p: f"{len(str(p))}-digits"
+)
+def test_a_page_size_beyond_64_bits_means_the_largest_page(
+    api_client: APIClient, event: Event, page_size: int
+) -> None:
+    response = api_client.get("/api/events/", {"page_size": page_size})
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
+    assert len(response.json()["results"]) == 1
+
+
+def test_a_huge_page_number_is_answered_without_converting_it(
+    api_client: APIClient, event: Event
+) -> None:
+    response = api_client.get("/api/events/", {"page": "9" * 100_000})
+
+    assert_problem(response, 404, "not_found")
+
+
+def test_a_page_number_with_leading_zeros_is_that_page(api_client: APIClient, event: Event) -> None:
+    response = api_client.get("/api/events/", {"page": "0001", "page_size": "005"})
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
 
 
 def test_a_deep_page_holds_the_same_events_as_the_ordering_says(
