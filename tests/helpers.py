@@ -66,6 +66,12 @@ def assert_field_error(response: Response, field: str, code: str | None = None) 
         assert (field, code) in error_pairs(response), errors
 
 
+def assert_invalid_fields(response: Response, *fields: str, context: str = "") -> None:
+    """A 400 ``invalid`` whose errors name exactly ``fields``."""
+    assert_problem(response, 400, "invalid", context)
+    assert field_names(response) == set(fields), (context, response.json()["errors"])
+
+
 def in_days(days: float) -> datetime:
     return timezone.now() + timedelta(days=days)
 

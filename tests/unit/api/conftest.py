@@ -22,6 +22,20 @@ def charlie_client(auth_client: Callable[[User], APIClient], charlie: User) -> A
 
 
 @pytest.fixture
+def client_as(
+    auth_client: Callable[[User], APIClient], alice: User, charlie: User
+) -> Callable[[str], APIClient]:
+    """A client for a role of the permission tables: "anonymous", "host" (alice) or "other"
+    (charlie)."""
+    clients = {
+        "anonymous": APIClient,
+        "host": lambda: auth_client(alice),
+        "other": lambda: auth_client(charlie),
+    }
+    return lambda role: clients[role]()
+
+
+@pytest.fixture
 def event(alice: User) -> Event:
     return baker.make_recipe("api.future_event", host=alice, title="Meetup", max_participants=10)
 

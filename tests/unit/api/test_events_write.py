@@ -44,20 +44,14 @@ pytestmark = pytest.mark.django_db
     ],
 )
 def test_event_permissions(
-    auth_client: Callable[[User], APIClient],
-    alice: User,
-    charlie: User,
+    client_as: Callable[[str], APIClient],
     event: Event,
     role: str,
     method: str,
     target: str,
     expected: int,
 ) -> None:
-    client = {
-        "anonymous": APIClient(),
-        "host": auth_client(alice),
-        "other": auth_client(charlie),
-    }[role]
+    client = client_as(role)
     url = "/api/events/" if target == "list" else f"/api/events/{event.pk}/"
     body = event_body(title="Changed") if method in ("post", "put") else {"title": "Changed"}
 
@@ -519,9 +513,7 @@ def test_deleting_an_unknown_event_is_not_found(alice_client: APIClient) -> None
     ],
 )
 def test_the_first_failing_rule_answers(
-    auth_client: Callable[[User], APIClient],
-    alice: User,
-    charlie: User,
+    client_as: Callable[[str], APIClient],
     event_with_three_participants: Event,
     role: str,
     target: str,
@@ -529,11 +521,7 @@ def test_the_first_failing_rule_answers(
     expected: int,
     code: str,
 ) -> None:
-    client = {
-        "anonymous": APIClient(),
-        "host": auth_client(alice),
-        "other": auth_client(charlie),
-    }[role]
+    client = client_as(role)
     event_id = event_with_three_participants.pk if target == "event" else 999_999_999
 
     response = client.patch(f"/api/events/{event_id}/", body)

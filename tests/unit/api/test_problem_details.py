@@ -59,9 +59,7 @@ def test_a_validation_error_is_a_problem_document_with_field_errors(
     ],
 )
 def test_other_errors_are_problem_documents_without_field_errors(
-    auth_client: Callable[[User], APIClient],
-    alice: User,
-    charlie: User,
+    client_as: Callable[[str], APIClient],
     event_with_three_participants: Event,
     role: str,
     method: str,
@@ -70,11 +68,7 @@ def test_other_errors_are_problem_documents_without_field_errors(
     title: str,
     code: str,
 ) -> None:
-    client = {
-        "anonymous": APIClient(),
-        "host": auth_client(alice),
-        "other": auth_client(charlie),
-    }[role]
+    client = client_as(role)
     event_url = f"/api/events/{event_with_three_participants.pk}/"
     target = event_url if url in ("event", "capacity") else url
     body = {"max_participants": 1} if url == "capacity" else event_body()
