@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.db.models import Model
 from django.utils import timezone
-from rest_framework.response import Response
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken
@@ -19,12 +19,16 @@ from rest_framework_simplejwt.tokens import AccessToken
 from api.models import Event, EventCreation, EventParticipant, Feedback, Invitation, User
 from api.serializers import EventSerializer
 
+if TYPE_CHECKING:
+    # What the test clients answer: a response with .json(), as the DRF stubs name it.
+    from rest_framework.response import _MonkeyPatchedResponse as Response
+
 PROBLEM = "application/problem+json"
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
 EVENT_KEYS = set(EventSerializer.Meta.fields)
 # Passes Django's password validators, so it serves registration as well as login.
 PASSWORD = "correct-horse-battery-staple"
-TABLES = (
+TABLES: tuple[type[Model], ...] = (
     User,
     Event,
     EventCreation,
@@ -76,8 +80,8 @@ def in_days(days: float) -> datetime:
     return timezone.now() + timedelta(days=days)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def event_body(**overrides: Any) -> dict[str, Any]:
@@ -106,7 +110,9 @@ def client_for(user: User | None) -> APIClient:
 
 
 def database_state() -> dict[str, list[dict[str, Any]]]:
-    return {model.__name__: list(model.objects.order_by("pk").values()) for model in TABLES}
+    return {
+        model.__name__: list(model._default_manager.order_by("pk").values()) for model in TABLES
+    }
 
 
 @contextmanager
