@@ -15,11 +15,7 @@ from rest_framework.response import Response
 from rest_framework.test import APIClient
 
 KIB = 1024
-
-
 MIB = 1024 * KIB
-
-
 EVENTS_URL = "/api/events/"
 
 

@@ -51,8 +51,6 @@ WEIRD_STRINGS = [
     "ACCEPTED",
     "PENDING",
 ]
-
-
 BOUNDARY_INTEGERS = [
     0,
     -1,
@@ -71,26 +69,19 @@ BOUNDARY_INTEGERS = [
     -(2**63) - 1,
 ]
 
-
 texts = st.one_of(
     st.text(max_size=20),
     st.text(st.characters(exclude_categories=()), max_size=10),
     st.sampled_from(WEIRD_STRINGS),
 )
-
-
 integers = st.one_of(
     st.integers(), st.sampled_from(BOUNDARY_INTEGERS), st.integers(-(10**40), 10**40)
 )
-
-
 json_values = st.recursive(
     st.none() | st.booleans() | integers | st.floats() | texts,
     lambda children: st.lists(children, max_size=3) | st.dictionaries(texts, children, max_size=3),
     max_leaves=6,
 )
-
-
 datetime_texts = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(9999, 12, 31)
 ).flatmap(
@@ -103,8 +94,6 @@ datetime_texts = st.datetimes(
         ]
     )
 )
-
-
 future_datetime_texts = st.datetimes(
     min_value=datetime(2100, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
 ).map(datetime.isoformat)
@@ -130,8 +119,6 @@ event_bodies = st.fixed_dictionaries(
         "created_at": json_values,
     },
 )
-
-
 PROPERTY_SETTINGS = hypothesis_settings(
     max_examples=25,
     deadline=None,
@@ -217,8 +204,6 @@ filter_values = st.one_of(
     datetime_texts,
     st.dates().map(str),
 )
-
-
 event_queries = st.dictionaries(
     st.one_of(
         st.sampled_from(
@@ -286,8 +271,6 @@ def test_generated_feedback_never_crashes(
 
 
 CHARLIE = "<charlie's id>"
-
-
 invite_bodies = st.fixed_dictionaries(
     {}, optional={"invitee": st.one_of(st.just(CHARLIE), json_values), "status": json_values}
 )
@@ -310,8 +293,6 @@ def test_generated_invitations_never_crash(
 
 
 ADDRESSES = (f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}" for n in itertools.count(1))
-
-
 account_bodies = st.fixed_dictionaries(
     {},
     optional={
