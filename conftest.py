@@ -14,8 +14,11 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from model_bakery import baker
+from pytest_django import Settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
+
+from tests.helpers import PASSWORD
 
 if TYPE_CHECKING:
     from api.models import User
@@ -100,6 +103,21 @@ def bob(make_user: Callable[..., User]) -> User:
 @pytest.fixture
 def charlie(make_user: Callable[..., User]) -> User:
     return make_user("charlie")
+
+
+@pytest.fixture
+def fast_password_hashing(settings: Settings) -> None:
+    """PBKDF2 at full strength costs a second per hash here; for tests not about it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def alice_with_password(alice: User, fast_password_hashing: None) -> User:
+    """alice, able to log in with PASSWORD. The fast hasher comes first: a hash made
+    before it would be one its test cannot check."""
+    alice.set_password(PASSWORD)
+    alice.save(update_fields=["password"])
+    return alice
 
 
 @pytest.fixture

@@ -123,7 +123,8 @@ def live_server(
 
     `database_url` empty means a SQLite file in a temporary directory; a PostgreSQL URL
     means a new database on that server. `redis_url` empty means in-process caches and
-    channel layer, which only a single worker can share. `env` adds settings, e.g.
+    channel layer (the cache in the database, which every worker shares; the channel
+    layer in memory, which only a single worker can share). `env` adds settings, e.g.
     EVENT_CREATION_LIMIT.
     """
     with (
@@ -141,6 +142,9 @@ def live_server(
             "DJANGO_SECURE_SSL_REDIRECT": "0",
             "DATABASE_URL": url,
             "REDIS_URL": redis_url,
+            # The real default without Redis: a cache (throttle counters) in the database,
+            # shared by every worker; the test process itself keeps one in memory.
+            "EMBEDDED_CACHE": "database",
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
         }

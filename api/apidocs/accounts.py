@@ -51,7 +51,11 @@ refresh = extend_schema_view(
         request=RefreshSerializer,
         responses={
             200: TokenPairSerializer,
-            **errors(400, 401, s401="The refresh token is invalid, expired, already used, or its session ended."),
+            **errors(
+                400,
+                401,
+                s401="The refresh token is invalid, expired, already used, or its session ended.",
+            ),
         },
     )
 )

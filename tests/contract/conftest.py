@@ -50,7 +50,7 @@ def connections_stay_open_between_requests() -> Iterator[None]:
 @pytest.fixture
 def relaxed_limits(settings: Any) -> None:
     # Generated requests create many events and log in often; the limits have their own
-    # tests (tests/unit/test_throttling.py) and would only hide other behaviour here.
+    # tests (tests/unit/api/test_throttling.py) and would only hide other behaviour here.
     settings.EVENT_CREATION_LIMIT = 1_000_000
 
 

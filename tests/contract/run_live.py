@@ -28,7 +28,7 @@ SPEC = ROOT / "spec" / "openapi.yaml"
 CONFIG = ROOT / "schemathesis.toml"
 
 # Generated requests create many events, sign up and log in often, all from one
-# address; the limits have their own tests (tests/unit/test_throttling.py) and here
+# address; the limits have their own tests (tests/unit/api/test_throttling.py) and here
 # would only turn answers into 429s. Tokens outlive the run.
 SERVER_ENV = {
     "EVENT_CREATION_LIMIT": "1000000",

@@ -6,42 +6,19 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
 from model_bakery import baker
-from rest_framework.permissions import AllowAny
-from rest_framework.request import Request
-from rest_framework.test import APIClient, APIRequestFactory
+from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from api.models import User
-from api.throttles import EventCreationThrottle
-from api.views.events import EventViewSet
+from api.models import RedeemedRefreshToken, TokenFamily, User
+from tests.helpers import PASSWORD, field_names
 
-PASSWORD = "correct-horse-battery-staple"
-
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    """PBKDF2 at full strength costs a second per hash here; these tests are not about it."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def field_names(response: Any) -> set[str]:
-    return {error["field"] for error in response.json()["errors"]}
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 
 def register_body(**overrides: str) -> dict[str, str]:
     return {"username": "dora", "email": "dora@example.org", "password": PASSWORD, **overrides}
-
-
-@pytest.fixture
-def alice_with_password(alice: User) -> User:
-    alice.set_password(PASSWORD)
-    alice.save(update_fields=["password"])
-    return alice
 
 
 def login(client: APIClient, username: str, password: str = PASSWORD) -> Any:
@@ -230,7 +207,7 @@ def test_a_rotated_refresh_token_cannot_be_used_again(api_client: APIClient, ali
 
     assert response.status_code == 401
     assert response.json()["code"] == "token_not_valid"
-    assert BlacklistedToken.objects.filter(token__token=old).exists()
+    assert RedeemedRefreshToken.objects.filter(jti=RefreshToken(old)["jti"]).exists()
 
 
 def test_the_refresh_token_from_a_rotation_works(api_client: APIClient, alice: User) -> None:
@@ -450,25 +427,102 @@ def test_another_users_representation_never_contains_their_email(
     assert "alice@example.org" not in listed.content.decode()
 
 
-@pytest.mark.django_db
-def test_an_action_that_acts_as_the_user_refuses_the_anonymous_even_without_a_permission(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """signed_in_user is the second guard behind IsAuthenticated: with the permission
-    gone from the view, registering is still a 401, not a crash or an anonymous row."""
-    event = baker.make_recipe("api.future_event")
-    monkeypatch.setattr(EventViewSet, "get_permissions", lambda self: [AllowAny()])
+# Sessions: a login's family of refresh tokens, each redeemed once
 
-    response = APIClient().post(f"/api/events/{event.pk}/register/")
+
+def login_pair(client: APIClient, user: User) -> dict[str, str]:
+    response = client.post("/api/login/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def refresh(refresh_token: str) -> Any:
+    return APIClient().post("/api/token/refresh/", {"refresh": refresh_token})
+
+
+def test_reusing_a_rotated_refresh_token_revokes_its_whole_session(
+    api_client: APIClient, alice_with_password: User
+) -> None:
+    first = login_pair(api_client, alice_with_password)["refresh"]
+    child = refresh(first).json()["refresh"]
+
+    reused = refresh(first)
+
+    assert reused.status_code == 401
+    assert reused.json()["code"] == "token_not_valid"
+    # The thief or the owner: the server cannot tell, so the child is dead too.
+    after = refresh(child)
+    assert after.status_code == 401
+    assert after.json()["code"] == "token_not_valid"
+    assert TokenFamily.objects.get().revoked_at is not None
+
+
+def test_a_refresh_continues_the_session_of_its_login(
+    api_client: APIClient, alice_with_password: User
+) -> None:
+    first = login_pair(api_client, alice_with_password)["refresh"]
+
+    child = refresh(first).json()["refresh"]
+    grandchild = refresh(child)
+
+    assert grandchild.status_code == 200
+    family = TokenFamily.objects.get()
+    assert family.user == alice_with_password
+    assert family.revoked_at is None
+    for token in (first, child, grandchild.json()["refresh"]):
+        assert RefreshToken(token)["fam"] == str(family.pk)
+    assert RedeemedRefreshToken.objects.filter(family=family).count() == 2
+
+
+def test_logout_ends_every_token_of_the_session(
+    api_client: APIClient, alice_with_password: User
+) -> None:
+    pair = login_pair(api_client, alice_with_password)
+    child = refresh(pair["refresh"]).json()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {child['access']}")
+
+    # Logging out with the first token of the login ends the rotated one as well.
+    response = client.post("/api/logout/", {"refresh": pair["refresh"]})
+
+    assert response.status_code == 204
+    assert refresh(child["refresh"]).status_code == 401
+
+
+def test_logging_out_one_session_leaves_the_others(
+    api_client: APIClient, alice_with_password: User
+) -> None:
+    phone = login_pair(api_client, alice_with_password)
+    laptop = login_pair(api_client, alice_with_password)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {phone['access']}")
+
+    assert client.post("/api/logout/", {"refresh": phone["refresh"]}).status_code == 204
+
+    assert refresh(phone["refresh"]).status_code == 401
+    assert refresh(laptop["refresh"]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "family",
+    ["not-a-uuid", "00000000-0000-0000-0000-000000000000", 7],
+    ids=["malformed", "unknown", "integer"],
+)
+def test_a_refresh_token_naming_no_session_of_its_user_is_unauthorized(
+    alice: User, bob: User, family: object
+) -> None:
+    token = RefreshToken.for_user(alice)
+    token["fam"] = family
+
+    response = refresh(str(token))
 
     assert response.status_code == 401
-    assert response.json()["code"] == "not_authenticated"
-    assert response["WWW-Authenticate"].startswith("Bearer")
-    assert not event.participants.exists()
+    assert response.json()["code"] == "token_not_valid"
 
 
-def test_the_creation_limit_lets_the_anonymous_through_to_the_permission() -> None:
-    request = Request(APIRequestFactory().post("/api/events/"))
-    request.user = AnonymousUser()
+def test_a_refresh_token_cannot_continue_another_users_session(alice: User, bob: User) -> None:
+    bobs = TokenFamily.objects.create(user=bob)
+    token = RefreshToken.for_user(alice)
+    token["fam"] = str(bobs.pk)
 
-    assert EventCreationThrottle().allow_request(request, EventViewSet()) is True
+    assert refresh(str(token)).status_code == 401

@@ -30,9 +30,9 @@ from websockets.sync.client import connect
 
 from api.consumers import CLOSE_UNAUTHORIZED
 from tests.live_server import uvicorn_server
-from tests.unit.test_notifications import assert_documented
+from tests.unit.realtime.asyncapi import assert_documented
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 STARTUP_SECONDS = 30
 DELIVERY_SECONDS = 2
 

@@ -1,7 +1,7 @@
 """The OWASP API Security Top 10 (2023), walked through for this API.
 
-Each item names the tests that hold the line (in this file unless a file is given), or
-says why it does not apply.
+Each item names the tests that hold the line (in this file unless a file is given, by its
+path under tests/unit/), or says why it does not apply.
 
 API1 Broken Object Level Authorization
     Events are public to read; invitations are visible to their invitee only, and to
@@ -9,11 +9,11 @@ API1 Broken Object Level Authorization
     host changes or deletes an event, or invites to it.
     Here: test_who_may_do_what (every object-level row), and
     test_an_invitation_you_may_not_see_looks_like_one_that_does_not_exist.
-    Also: test_invitations.py::test_nobody_but_the_invitee_can_see_an_invitation,
+    Also: api/test_invitations.py::test_nobody_but_the_invitee_can_see_an_invitation,
     ::test_nobody_but_the_invitee_can_answer_an_invitation,
     ::test_invitations_list_shows_only_invitations_received_by_the_caller;
-    test_events.py::test_event_permissions;
-    test_participation.py::test_leaving_removes_only_the_callers_registration.
+    api/test_events_write.py::test_event_permissions;
+    api/test_participation.py::test_leaving_removes_only_the_callers_registration.
 
 API2 Broken Authentication
     Short-lived JWT access tokens (10 minutes), rotated and blacklisted refresh tokens,
@@ -26,7 +26,7 @@ API2 Broken Authentication
     test_a_token_signed_with_the_django_secret_key_is_refused_when_a_jwt_key_is_set,
     test_the_jwt_signing_key_is_read_from_its_own_variable,
     test_login_answers_the_same_for_an_unknown_user_and_a_wrong_password.
-    Also: test_auth.py::test_a_refresh_token_is_not_accepted_as_an_access_token,
+    Also: api/test_accounts.py::test_a_refresh_token_is_not_accepted_as_an_access_token,
     ::test_the_token_of_a_deleted_user_is_unauthorized,
     ::test_the_token_of_a_deactivated_user_is_unauthorized,
     ::test_a_rotated_refresh_token_cannot_be_used_again,
@@ -34,7 +34,7 @@ API2 Broken Authentication
     ::test_logout_cannot_blacklist_another_users_refresh_token,
     ::test_refresh_for_a_deleted_user_is_unauthorized,
     ::test_refresh_for_a_deactivated_user_is_unauthorized;
-    test_throttling.py::test_failed_logins_for_one_username_are_limited_from_any_address,
+    api/test_throttling.py::test_failed_logins_for_one_username_are_limited_from_any_address,
     ::test_failed_logins_from_one_address_are_limited_whatever_x_forwarded_for_says.
     Accepted: logout cannot revoke access tokens already issued (documented; they expire
     within minutes), and the API has no password change, so simplejwt's
@@ -45,10 +45,10 @@ API3 Broken Object Property Level Authorization
     /api/me/ and in the response to one's own registration; no password hash anywhere.
     Read-only properties are ignored on every write.
     Here: test_no_response_of_a_whole_journey_exposes_an_email_or_a_password_hash.
-    Also: test_mass_assignment.py (every write); test_auth.py::
+    Also: security/test_mass_assignment.py (every write); api/test_accounts.py::
     test_another_users_representation_never_contains_their_email;
-    test_participation.py::test_participants_list_exposes_no_email;
-    test_feedback.py::test_feedback_list_exposes_no_email.
+    api/test_participation.py::test_participants_list_exposes_no_email;
+    api/test_feedback.py::test_feedback_list_exposes_no_email.
     Accepted: registration answers 400 ``unique`` for a taken email (issue 2 requires it),
     which tells that the address has an account; the registration limit per address
     slows enumeration.
@@ -60,15 +60,15 @@ API4 Unrestricted Resource Consumption
     Here: test_every_list_caps_its_page_at_100,
     test_every_endpoint_that_takes_a_body_refuses_one_over_the_limit,
     test_the_body_limit_follows_the_setting.
-    Also: test_hostile_input.py::test_a_one_megabyte_string_is_refused_as_too_large,
-    ::test_a_huge_query_parameter_is_refused_before_any_query,
-    ::test_more_query_parameters_than_django_accepts_is_a_bad_request,
-    ::test_a_body_that_is_not_valid_json_is_a_parse_error (deeply nested JSON);
-    test_events.py::test_a_page_size_above_100_means_100,
+    Also: hostile_input/test_sizes.py::test_a_one_megabyte_string_is_refused_as_too_large;
+    hostile_input/test_query_strings.py::test_a_huge_query_parameter_is_refused_before_any_query,
+    ::test_more_query_parameters_than_django_accepts_is_a_bad_request;
+    hostile_input/test_bodies.py::test_a_body_that_is_not_valid_json_is_a_parse_error (deeply
+    nested JSON); api/test_events_list.py::test_a_page_size_above_100_means_100,
     ::test_listing_events_takes_the_same_queries_whatever_the_page_size (and the query
-    count tests of every list); test_throttling.py::
+    count tests of every list); api/test_throttling.py::
     test_sixth_creation_within_24_hours_is_refused_until_the_oldest_leaves_the_window;
-    test_operations.py::test_database_outage_is_a_503_with_retry_after.
+    api/test_operations.py::test_database_outage_is_a_503_with_retry_after.
 
 API5 Broken Function Level Authorization
     Write functions check the caller's role on the object: host for update, delete and
@@ -77,9 +77,9 @@ API5 Broken Function Level Authorization
     Here: test_who_may_do_what (the function-level rows: non-host invite, update,
     delete; non-participant feedback; anonymous writes),
     test_there_is_no_admin_site_or_user_directory.
-    Also: test_events.py::test_event_permissions; test_invitations.py::
+    Also: api/test_events_write.py::test_event_permissions; api/test_invitations.py::
     test_only_the_host_may_invite, ::test_participant_who_is_not_the_host_cannot_invite;
-    test_feedback.py::test_only_participants_may_leave_feedback.
+    api/test_feedback.py::test_only_participants_may_leave_feedback.
 
 API6 Unrestricted Access to Sensitive Business Flows
     The flows worth automating against us: guessing passwords, mass account creation and
@@ -88,7 +88,7 @@ API6 Unrestricted Access to Sensitive Business Flows
     address is REMOTE_ADDR unless NUM_PROXIES says how many proxies to trust.
     Here: test_x_forwarded_for_does_not_change_the_client_identity,
     test_rotating_x_forwarded_for_does_not_escape_the_registration_limit.
-    Also: test_throttling.py (every test), test_concurrency.py::
+    Also: api/test_throttling.py (every test), db/test_concurrency.py::
     test_twelve_creations_at_once_create_five_events.
     Accepted: a host may invite any user once per event (one pending invitation per
     invitee; the event creation limit bounds the number of events).
@@ -102,26 +102,26 @@ API7 Server Side Request Forgery
 API8 Security Misconfiguration
     DEBUG off unless asked for, no traceback in any answer, one error shape, security
     headers, no CORS, only the methods each endpoint documents.
-    Here: test_an_unexpected_error_is_a_problem_without_details,
-    test_responses_carry_security_headers_and_no_cors_grant,
+    Here: test_responses_carry_security_headers_and_no_cors_grant,
     test_pagination_links_never_point_at_another_host,
     test_undocumented_methods_are_refused.
-    Also: test_operations.py::test_production_settings_pass_the_deploy_check,
+    Also: api/test_problem_details.py::test_an_unexpected_error_is_a_problem_without_details;
+    api/test_operations.py::test_production_settings_pass_the_deploy_check,
     ::test_the_server_refuses_to_start_without_a_secret_key_when_debug_is_off.
 
 API9 Improper Inventory Management
     One API version, whose checked-in OpenAPI document is the contract and must match the
     code; every other address is a JSON 404.
-    Also: test_spec.py::test_checked_in_spec_matches_the_generated_one,
-    ::test_schema_endpoint_serves_the_checked_in_file,
-    ::test_unknown_addresses_answer_the_json_404_for_any_method;
-    test_spec_breaking.py (breaking changes need a new major version);
+    Also: spec/test_spec.py::test_checked_in_spec_matches_the_generated_one,
+    ::test_schema_endpoint_serves_the_checked_in_file;
+    api/test_problem_details.py::test_unknown_addresses_answer_the_json_404_for_any_method;
+    spec/test_spec_breaking.py (breaking changes need a new major version);
     tests/contract/test_schemathesis.py (the API answers as the document says).
     Here: test_there_is_no_admin_site_or_user_directory.
 
 API10 Unsafe Consumption of APIs
     Not applicable: the service consumes no third-party API. PostgreSQL and Redis are its
-    own infrastructure; their failures are answered 503 (test_operations.py).
+    own infrastructure; their failures are answered 503 (api/test_operations.py).
 """
 
 from __future__ import annotations
@@ -130,7 +130,6 @@ import base64
 import importlib.util
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -149,42 +148,15 @@ from rest_framework_simplejwt import state as simplejwt_state
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from api.models import Event, EventCreation, EventParticipant, Feedback, Invitation, User
+from api.models import Event, EventParticipant, Feedback, Invitation, User
 from api.throttles import LoginAddressThrottle, SignUpThrottle
-from api.views import accounts
+from tests.helpers import PASSWORD, assert_problem, event_body, nothing_written
 
 AuthClient = Callable[[User], APIClient]
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
-PROBLEM = "application/problem+json"
-PASSWORD = "correct-horse-battery-staple"
-SETTINGS_FILE = Path(__file__).resolve().parents[2] / "config" / "settings.py"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def assert_problem(response: Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content[:500]
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert body["code"] == code, body
-    return body
-
-
-def rows() -> dict[str, list[dict[str, Any]]]:
-    tables = (User, Event, EventCreation, EventParticipant, Invitation, Feedback)
-    return {model.__name__: list(model.objects.order_by("pk").values()) for model in tables}
-
-
-@contextmanager
-def nothing_written() -> Iterator[None]:
-    before = rows()
-    yield
-    assert rows() == before
+SETTINGS_FILE = Path(__file__).resolve().parents[3] / "config" / "settings.py"
 
 
 # API1 and API5: object-level and function-level authorisation, as one table
@@ -208,16 +180,6 @@ def world(alice: User, bob: User, charlie: User, dave: User) -> dict[str, Any]:
         "event": f"/api/events/{event.pk}/",
         "started": f"/api/events/{started.pk}/",
         "invitation": f"/api/invitations/{invitation.pk}/",
-    }
-
-
-def event_body() -> dict[str, Any]:
-    start = timezone.now() + timedelta(days=3)
-    return {
-        "title": "Taken over",
-        "start_time": start.isoformat(),
-        "end_time": (start + timedelta(hours=1)).isoformat(),
-        "max_participants": 5,
     }
 
 
@@ -437,10 +399,8 @@ def me(token: str) -> Response:
     return APIClient().get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
-def test_access_tokens_are_short_lived(api_client: APIClient, alice: User) -> None:
-    alice.set_password(PASSWORD)
-    alice.save(update_fields=["password"])
-
+@pytest.mark.usefixtures("alice_with_password")
+def test_access_tokens_are_short_lived(api_client: APIClient) -> None:
     tokens = api_client.post("/api/login/", {"username": "alice", "password": PASSWORD}).json()
 
     access = AccessToken(tokens["access"])
@@ -625,12 +585,10 @@ def test_the_jwt_signing_key_is_read_from_its_own_variable(
     assert defaulted.SIMPLE_JWT["SIGNING_KEY"] == "the-django-secret-key"
 
 
+@pytest.mark.usefixtures("alice_with_password")
 def test_login_answers_the_same_for_an_unknown_user_and_a_wrong_password(
-    api_client: APIClient, alice: User
+    api_client: APIClient,
 ) -> None:
-    alice.set_password(PASSWORD)
-    alice.save(update_fields=["password"])
-
     wrong_password = api_client.post("/api/login/", {"username": "alice", "password": "nope"})
     unknown_user = api_client.post("/api/login/", {"username": "nobody", "password": "nope"})
 
@@ -776,24 +734,6 @@ def test_rotating_x_forwarded_for_does_not_escape_the_registration_limit(
 
 
 # API7 and API8: misconfiguration
-
-
-def test_an_unexpected_error_is_a_problem_without_details(
-    monkeypatch: pytest.MonkeyPatch, alice: User
-) -> None:
-    def broken(view: accounts.MeView) -> None:
-        raise RuntimeError("secret internals: /srv/app/db password=hunter2")
-
-    monkeypatch.setattr(accounts.MeView, "get_object", broken)
-    client = APIClient(raise_request_exception=False)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(alice)}")
-
-    response = client.get("/api/me/")
-
-    assert_problem(response, 500, "server_error")
-    text = response.content.decode()
-    for leak in ("secret internals", "hunter2", "Traceback", "RuntimeError", "/srv/app"):
-        assert leak not in text
 
 
 def test_responses_carry_security_headers_and_no_cors_grant(api_client: APIClient) -> None:

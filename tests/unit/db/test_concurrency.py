@@ -15,20 +15,19 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.db.models import Model, QuerySet
-from django.utils import timezone
 from model_bakery import baker
 from model_bakery.recipe import seq
 from rest_framework.response import Response
 from rest_framework.test import APIClient
 
 from api.models import Event, EventCreation, EventParticipant, Feedback, Invitation, User
+from tests.helpers import event_body
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -220,21 +219,11 @@ def test_without_the_event_lock_acceptance_and_registration_overbook_the_last_se
     assert statuses(responses) == {200: INVITEES, 201: WALK_INS}
 
 
-def event_body(title: str) -> dict[str, Any]:
-    start = timezone.now() + timedelta(days=7)
-    return {
-        "title": title,
-        "start_time": start.isoformat(),
-        "end_time": (start + timedelta(hours=2)).isoformat(),
-        "max_participants": 10,
-    }
-
-
 def create_twelve_events_at_once(host: User, auth_client: AuthClient) -> list[Response]:
     clients = [auth_client(host) for _ in range(12)]
     return race(
         [
-            partial(client.post, "/api/events/", event_body("Race"), format="json")
+            partial(client.post, "/api/events/", event_body(title="Race"), format="json")
             for client in clients
         ]
     )
@@ -255,7 +244,7 @@ def test_twelve_creations_at_once_create_five_events(auth_client: AuthClient) ->
 
     client = auth_client(host)
     deleted = client.delete(f"/api/events/{Event.objects.filter(host=host).first().pk}/")
-    again = client.post("/api/events/", event_body("After a delete"), format="json")
+    again = client.post("/api/events/", event_body(title="After a delete"), format="json")
 
     assert deleted.status_code == 204
     assert again.status_code == 429

@@ -17,7 +17,7 @@ from django.db import connection
 from model_bakery import baker
 from rest_framework.test import APIClient
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DEAD_REDIS = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -40,11 +40,6 @@ def test_ready_answers_when_the_database_does(api_client: APIClient) -> None:
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
-
-
-@pytest.fixture
-def alice_client(alice: Any, auth_client: Any) -> APIClient:
-    return auth_client(alice)
 
 
 @contextmanager

@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 
 import pytest
 from model_bakery import baker
-from rest_framework.response import Response
+from rest_framework.permissions import AllowAny
 from rest_framework.test import APIClient
 
 from api.models import Event, EventParticipant, User
+from api.views.events import EventViewSet
+from tests.helpers import assert_problem
 
 AuthClient = Callable[[User], APIClient]
 
@@ -33,13 +35,6 @@ def unregister_url(event_id: int) -> str:
 
 def participants_url(event_id: int) -> str:
     return f"/api/events/{event_id}/participants/"
-
-
-def assert_problem(response: Response, status: int, code: str) -> dict[str, object]:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["code"] == code, body
-    return body
 
 
 def participant_count(event: Event, user: User | None = None) -> int:
@@ -151,6 +146,22 @@ def test_anonymous_user_registering_for_an_unknown_event_gets_401(api_client: AP
     response = api_client.post(register_url(UNKNOWN_EVENT_ID))
 
     assert_problem(response, 401, "not_authenticated")
+
+
+def test_an_action_that_acts_as_the_user_refuses_the_anonymous_even_without_a_permission(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """signed_in_user is the second guard behind IsAuthenticated: with the permission
+    gone from the view, registering is still a 401, not a crash or an anonymous row."""
+    event = baker.make_recipe("api.future_event")
+    monkeypatch.setattr(EventViewSet, "get_permissions", lambda self: [AllowAny()])
+
+    response = APIClient().post(f"/api/events/{event.pk}/register/")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert not event.participants.exists()
 
 
 # Unregister

@@ -11,20 +11,28 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 from model_bakery import baker
 from pytest_django import Settings
+from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.test import APIClient
+from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.models import Event, EventCreation, User
-from api.throttles import LoginAddressThrottle, LoginUsernameThrottle, SignUpThrottle
+from api.throttles import (
+    EventCreationThrottle,
+    LoginAddressThrottle,
+    LoginUsernameThrottle,
+    SignUpThrottle,
+)
+from api.views.events import EventViewSet
+from tests.helpers import PASSWORD, event_body
 
 EVENTS_URL = "/api/events/"
 LOGIN_URL = "/api/login/"
 REGISTER_URL = "/api/register/"
-PASSWORD = "a-long-unusual-passphrase-7"
 
 
 class Clock:
@@ -48,25 +56,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return clock
 
 
-@pytest.fixture
-def fast_passwords(settings: Settings) -> None:
-    """Login attempts hash a password each; the default hasher would make these tests slow."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _event_body(now: datetime, **fields: Any) -> dict[str, Any]:
-    start = now + timedelta(days=7)
-    return {
-        "title": "Meetup",
-        "start_time": start.isoformat(),
-        "end_time": (start + timedelta(hours=2)).isoformat(),
-        "max_participants": 10,
-        **fields,
-    }
-
-
-def _create_event(client: APIClient, clock: Clock, **fields: Any) -> Response:
-    return client.post(EVENTS_URL, _event_body(clock.now, **fields), format="json")
+def _create_event(client: APIClient, **fields: Any) -> Response:
+    """An event a week after the clock's now: event_body reads the time the clock sets."""
+    return client.post(EVENTS_URL, event_body(**fields), format="json")
 
 
 def _creations_ago(user: User, clock: Clock, *ages: timedelta) -> None:
@@ -89,10 +81,10 @@ def test_sixth_creation_within_24_hours_is_refused_until_the_oldest_leaves_the_w
 ) -> None:
     client = auth_client(alice)
     for _ in range(5):
-        assert _create_event(client, clock).status_code == 201
+        assert _create_event(client).status_code == 201
         clock.advance(hours=1)
 
-    response = _create_event(client, clock)
+    response = _create_event(client)
 
     # The oldest creation was 5 hours ago; it leaves the window in 19 hours.
     _assert_throttled(response, retry_after=19 * 3600)
@@ -107,14 +99,14 @@ def test_retry_after_counts_down_to_the_second_the_oldest_creation_expires(
     oldest = timedelta(hours=23, minutes=59, seconds=30)
     _creations_ago(alice, clock, oldest, *(timedelta(hours=hours) for hours in (20, 10, 5, 1)))
 
-    _assert_throttled(_create_event(client, clock), retry_after=30)
+    _assert_throttled(_create_event(client), retry_after=30)
     clock.advance(seconds=29)
-    _assert_throttled(_create_event(client, clock), retry_after=1)
+    _assert_throttled(_create_event(client), retry_after=1)
     clock.advance(seconds=1)
-    assert _create_event(client, clock).status_code == 201
+    assert _create_event(client).status_code == 201
 
     # Now the oldest in the window is the creation made 20 hours and 30 seconds ago.
-    _assert_throttled(_create_event(client, clock), retry_after=4 * 3600 - 30)
+    _assert_throttled(_create_event(client), retry_after=4 * 3600 - 30)
 
 
 def test_retry_after_is_rounded_up_to_whole_seconds(
@@ -124,7 +116,7 @@ def test_retry_after_is_rounded_up_to_whole_seconds(
         alice, clock, *[timedelta(hours=23, minutes=59, seconds=59, milliseconds=500)] * 5
     )
 
-    response = _create_event(auth_client(alice), clock)
+    response = _create_event(auth_client(alice))
 
     _assert_throttled(response, retry_after=1)
 
@@ -134,7 +126,7 @@ def test_a_creation_older_than_24_hours_does_not_count(
 ) -> None:
     _creations_ago(alice, clock, timedelta(hours=24), *[timedelta(hours=1)] * 4)
 
-    response = _create_event(auth_client(alice), clock)
+    response = _create_event(auth_client(alice))
 
     assert response.status_code == 201, response.content
     assert Event.objects.filter(host=alice).count() == 1
@@ -144,10 +136,10 @@ def test_deleting_an_event_does_not_give_a_creation_back(
     clock: Clock, alice: User, auth_client: Callable[[User], APIClient]
 ) -> None:
     client = auth_client(alice)
-    created = [_create_event(client, clock).json()["id"] for _ in range(5)]
+    created = [_create_event(client).json()["id"] for _ in range(5)]
     assert client.delete(f"{EVENTS_URL}{created[0]}/").status_code == 204
 
-    response = _create_event(client, clock)
+    response = _create_event(client)
 
     _assert_throttled(response, retry_after=24 * 3600)
     assert Event.objects.filter(host=alice).count() == 4
@@ -157,9 +149,9 @@ def test_another_user_is_not_affected_by_ones_limit(
     clock: Clock, alice: User, bob: User, auth_client: Callable[[User], APIClient]
 ) -> None:
     _creations_ago(alice, clock, *[timedelta(minutes=5)] * 5)
-    _assert_throttled(_create_event(auth_client(alice), clock), retry_after=86100)
+    _assert_throttled(_create_event(auth_client(alice)), retry_after=86100)
 
-    response = _create_event(auth_client(bob), clock)
+    response = _create_event(auth_client(bob))
 
     assert response.status_code == 201, response.content
     assert response.json()["host"]["id"] == bob.pk
@@ -188,15 +180,15 @@ def test_invalid_body_under_the_limit_gets_400_and_does_not_use_a_creation(
     _creations_ago(alice, clock, *[timedelta(hours=1)] * 4)
     ends_before_it_starts = {"end_time": clock.now.isoformat()}
 
-    response = _create_event(client, clock, **ends_before_it_starts)
+    response = _create_event(client, **ends_before_it_starts)
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
     assert EventCreation.objects.filter(user=alice).count() == 4
     assert not Event.objects.exists()
     # The fifth creation is still available.
-    assert _create_event(client, clock).status_code == 201
-    assert _create_event(client, clock).status_code == 429
+    assert _create_event(client).status_code == 201
+    assert _create_event(client).status_code == 429
 
 
 def test_the_limit_survives_an_emptied_cache(
@@ -208,7 +200,7 @@ def test_the_limit_survives_an_emptied_cache(
     """A restart, another server process or a flushed Redis all start with an empty cache."""
     client = auth_client(alice)
     for _ in range(5):
-        assert _create_event(client, clock).status_code == 201
+        assert _create_event(client).status_code == 201
     # A new, empty cache; clearing the shared one would also wipe other test runs' keys.
     settings.CACHES = {
         "default": {
@@ -217,7 +209,7 @@ def test_the_limit_survives_an_emptied_cache(
         }
     }
 
-    response = _create_event(client, clock)
+    response = _create_event(client)
 
     _assert_throttled(response, retry_after=24 * 3600)
     assert Event.objects.filter(host=alice).count() == 5
@@ -233,10 +225,17 @@ def test_retry_after_is_accurate_when_more_creations_than_the_limit_are_recorded
     settings.EVENT_CREATION_LIMIT = 3
     _creations_ago(alice, clock, *(timedelta(hours=hours) for hours in (20, 16, 12, 8, 4)))
 
-    response = _create_event(auth_client(alice), clock)
+    response = _create_event(auth_client(alice))
 
     # Fewer than 3 remain in the window only when the one made 12 hours ago leaves it.
     _assert_throttled(response, retry_after=12 * 3600)
+
+
+def test_the_creation_limit_lets_the_anonymous_through_to_the_permission() -> None:
+    request = Request(APIRequestFactory().post("/api/events/"))
+    request.user = AnonymousUser()
+
+    assert EventCreationThrottle().allow_request(request, EventViewSet()) is True
 
 
 # Login and registration: DRF's cache throttles, per username and per client address.
@@ -252,12 +251,8 @@ def _login(username: object, password: str, address: str, **headers: str) -> Res
     )
 
 
-def test_failed_logins_for_one_username_are_limited_from_any_address(
-    clock: Clock, fast_passwords: None, make_user: Callable[..., User]
-) -> None:
-    alice = make_user("alice")
-    alice.set_password(PASSWORD)
-    alice.save()
+@pytest.mark.usefixtures("alice_with_password")
+def test_failed_logins_for_one_username_are_limited_from_any_address(clock: Clock) -> None:
     throttle = LoginUsernameThrottle()
     spellings = ["alice", "ALICE", " Alice "]
     for attempt in range(throttle.num_requests):
@@ -274,8 +269,9 @@ def test_failed_logins_for_one_username_are_limited_from_any_address(
     assert _login("alice", PASSWORD, "10.0.1.3").status_code == 200
 
 
+@pytest.mark.usefixtures("fast_password_hashing")
 def test_a_numeric_username_is_limited_like_any_other(
-    clock: Clock, fast_passwords: None, make_user: Callable[..., User]
+    clock: Clock, make_user: Callable[..., User]
 ) -> None:
     make_user("12345")
     throttle = LoginUsernameThrottle()
@@ -287,8 +283,9 @@ def test_a_numeric_username_is_limited_like_any_other(
     _assert_throttled(response, retry_after=throttle.duration)
 
 
+@pytest.mark.usefixtures("fast_password_hashing")
 def test_failed_logins_from_one_address_are_limited_whatever_x_forwarded_for_says(
-    clock: Clock, fast_passwords: None, db: None
+    clock: Clock, db: None
 ) -> None:
     throttle = LoginAddressThrottle()
     for attempt in range(throttle.num_requests):
@@ -305,9 +302,8 @@ def test_failed_logins_from_one_address_are_limited_whatever_x_forwarded_for_say
     assert _login("someone", "wrong", "198.51.100.8").status_code == 401
 
 
-def test_registrations_from_one_address_are_limited(
-    clock: Clock, fast_passwords: None, db: None
-) -> None:
+@pytest.mark.usefixtures("fast_password_hashing")
+def test_registrations_from_one_address_are_limited(clock: Clock, db: None) -> None:
     throttle = SignUpThrottle()
     client = APIClient(REMOTE_ADDR="198.51.100.7")
     for attempt in range(throttle.num_requests):

@@ -390,7 +390,7 @@ def test_command_line_requires_a_changelog_section_for_the_version(tmp_path: Pat
 
 
 def test_checked_in_spec_has_a_semantic_version_and_a_changelog_section() -> None:
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     version = yaml.safe_load((root / "spec" / "openapi.yaml").read_text())["info"]["version"]
 
     breaking.parse_version(version)

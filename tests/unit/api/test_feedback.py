@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, transaction
 from model_bakery import baker
-from rest_framework.response import Response
 from rest_framework.test import APIClient
 
 from api.models import Event, EventParticipant, Feedback, User
+from tests.helpers import assert_field_error, assert_problem
 
 AuthClient = Callable[[User], APIClient]
 
@@ -27,18 +27,6 @@ UNKNOWN_EVENT_ID = 999_999
 
 def feedback_url(event_id: int) -> str:
     return f"/api/events/{event_id}/feedback/"
-
-
-def assert_problem(response: Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["code"] == code, body
-    return body
-
-
-def assert_field_error(response: Response, field: str) -> None:
-    body = assert_problem(response, 400, "invalid")
-    assert field in {error["field"] for error in body["errors"]}, body
 
 
 def event_with_participant(recipe: str, host: User, participant: User) -> Event:

@@ -9,30 +9,24 @@ forged field points at.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pytest
 from django.utils import timezone
 from model_bakery import baker
-from pytest_django import Settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from api.models import Event, EventCreation, EventParticipant, Feedback, Invitation, User
+from tests.helpers import PASSWORD, event_body
 
 AuthClient = Callable[[User], APIClient]
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 LONG_AGO = "2000-01-01T00:00:00Z"
 FORGED_ID = 987_654_321
-PASSWORD = "correct-horse-battery-staple"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -44,17 +38,6 @@ def request_started() -> datetime:
 def assert_set_by_the_server(moment: datetime | None, started: datetime) -> None:
     assert moment is not None
     assert started <= moment <= timezone.now()
-
-
-def event_body(**overrides: Any) -> dict[str, Any]:
-    start = timezone.now() + timedelta(days=7)
-    return {
-        "title": "Python meetup",
-        "start_time": start.isoformat(),
-        "end_time": (start + timedelta(hours=2)).isoformat(),
-        "max_participants": 30,
-        **overrides,
-    }
 
 
 @pytest.fixture
@@ -70,17 +53,21 @@ def other_event(charlie: User) -> Event:
 # Events: id, host, created_at and participants_count
 
 
-def forged_event_fields(host: Any) -> dict[str, Any]:
-    return {"id": FORGED_ID, "host": host, "created_at": LONG_AGO, "participants_count": 50}
-
-
-@pytest.mark.parametrize(
+# The host as a client may send it: its id, or the object the API shows.
+HOST_AS = pytest.mark.parametrize(
     "host_as",
     [
         pytest.param(lambda user: user.pk, id="host-as-id"),
         pytest.param(lambda user: {"id": user.pk, "username": user.username}, id="host-as-object"),
     ],
 )
+
+
+def forged_event_fields(host: Any) -> dict[str, Any]:
+    return {"id": FORGED_ID, "host": host, "created_at": LONG_AGO, "participants_count": 50}
+
+
+@HOST_AS
 def test_read_only_fields_are_ignored_when_creating_an_event(
     auth_client: AuthClient,
     alice: User,
@@ -111,13 +98,7 @@ def test_read_only_fields_are_ignored_when_creating_an_event(
         pytest.param("patch", lambda: {"title": "Renamed"}, id="patch"),
     ],
 )
-@pytest.mark.parametrize(
-    "host_as",
-    [
-        pytest.param(lambda user: user.pk, id="host-as-id"),
-        pytest.param(lambda user: {"id": user.pk, "username": user.username}, id="host-as-object"),
-    ],
-)
+@HOST_AS
 def test_read_only_fields_are_ignored_when_updating_an_event(
     auth_client: AuthClient,
     alice: User,
@@ -218,10 +199,9 @@ def test_the_account_cannot_be_changed_through_me(
 
 
 def test_claims_in_the_login_body_are_ignored(
-    api_client: APIClient, alice: User, bob: User
+    api_client: APIClient, alice_with_password: User, bob: User
 ) -> None:
-    alice.set_password(PASSWORD)
-    alice.save(update_fields=["password"])
+    alice = alice_with_password
     body = {
         "username": "alice",
         "password": PASSWORD,

@@ -16,9 +16,7 @@ import types
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
-from functools import cache
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
 import jwt
@@ -27,11 +25,8 @@ import yaml
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings as django_settings
 from django.db import transaction
-from jsonschema import Draft7Validator, FormatChecker
 from model_bakery import baker
 from pytest_django.fixtures import Settings
-from referencing import Registry
-from referencing.jsonschema import DRAFT7
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
@@ -39,6 +34,7 @@ from api import notifications, services
 from api.consumers import CLOSE_UNAUTHORIZED
 from api.models import Event, Invitation, User
 from config.asgi import application
+from tests.unit.realtime.asyncapi import SPEC, assert_documented, asyncapi, message_validator
 
 # channels.testing imports daphne for its live-server test case even when only the
 # communicator is wanted (django/channels#1942), and this project serves with uvicorn:
@@ -58,47 +54,11 @@ AuthClient = Callable[[User], APIClient]
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SPEC = Path(__file__).resolve().parents[2] / "spec"
 NOTIFICATIONS_PATH = "/ws/notifications/"
 CLOSED_UNAUTHORIZED = {"type": "websocket.close", "code": CLOSE_UNAUTHORIZED}
 # Long enough for a message already on its way through Redis; an absence is otherwise
 # proven by a later message arriving first (see `test_*_gets_nothing`).
 QUIET = 0.3
-
-
-# The AsyncAPI document, as a validator of the messages it describes.
-
-_date_times = FormatChecker()
-
-
-@_date_times.checks("date-time", raises=ValueError)
-def _is_rfc3339_date_time(value: object) -> bool:
-    return not isinstance(value, str) or datetime.fromisoformat(value).tzinfo is not None
-
-
-@cache
-def asyncapi() -> dict[str, Any]:
-    return yaml.safe_load((SPEC / "asyncapi.yaml").read_text())
-
-
-def message_validator(message_type: str) -> Draft7Validator:
-    """Validates a payload against the AsyncAPI message whose name is ``message_type``."""
-    document = asyncapi()
-    [key] = [
-        key
-        for key, message in document["components"]["messages"].items()
-        if message["name"] == message_type
-    ]
-    registry = Registry().with_resource("urn:asyncapi", DRAFT7.create_resource(document))
-    return Draft7Validator(
-        {"$ref": f"urn:asyncapi#/components/messages/{key}/payload"},
-        registry=registry,
-        format_checker=_date_times,
-    )
-
-
-def assert_documented(message: dict[str, Any]) -> None:
-    message_validator(message["type"]).validate(message)
 
 
 # Sockets.

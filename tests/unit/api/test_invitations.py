@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 from model_bakery import baker
-from rest_framework.response import Response
 from rest_framework.test import APIClient
 
 from api.models import Event, EventParticipant, Invitation, User
+from tests.helpers import assert_field_error, assert_problem
 
 AuthClient = Callable[[User], APIClient]
 
@@ -37,18 +37,6 @@ def invitation_url(invitation_id: int) -> str:
 
 
 INVITATIONS_URL = "/api/invitations/"
-
-
-def assert_problem(response: Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["code"] == code, body
-    return body
-
-
-def assert_field_error(response: Response, field: str) -> None:
-    body = assert_problem(response, 400, "invalid")
-    assert field in {error["field"] for error in body["errors"]}, body
 
 
 def invite(event: Event, invitee: User, **fields: Any) -> Invitation:
