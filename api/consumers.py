@@ -4,30 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import time
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.db import DatabaseError
-from redis.exceptions import RedisError
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.tokens import Token
 
 from api.notifications import user_group
 from api.rest.authentication import BearerAuthentication
 
-logger = logging.getLogger(__name__)
-
 # The 4000-4999 range is the application's; 4401 reads as HTTP's 401: get a new access
 # token (POST /api/token/refresh/) and connect again.
 CLOSE_UNAUTHORIZED = 4401
-# RFC 6455's "try again later": the database or Redis does not answer (spec/asyncapi.yaml).
-CLOSE_TRY_AGAIN_LATER = 1013
-# What an outage raises on the way: the database driver's errors, Redis', and a socket's.
-OUTAGES = (DatabaseError, RedisError, OSError)
 
 
 @database_sync_to_async
@@ -49,25 +40,14 @@ class NotificationConsumer(AsyncWebsocketConsumer):
     """Sends the user's notifications; everything the client sends is ignored."""
 
     expiry: asyncio.Task[None] | None = None
-    accepted = False
 
     async def connect(self) -> None:
-        try:
-            await self._connect()
-        except OUTAGES:
-            logger.exception("WebSocket refused: a dependency does not answer")
-            # Accepted first, as for 4401: only an open socket can carry a close code.
-            if not self.accepted:
-                await self.accept()
-            await self.close(code=CLOSE_TRY_AGAIN_LATER)
-
-    async def _connect(self) -> None:
         query = parse_qs(self.scope["query_string"].decode("latin-1"))
         authenticated = await authenticate(query.get("token", [""])[0])
         if authenticated is None:
             # Accept, then close: a close before the handshake completes reaches the client
             # as an HTTP 403 without a close code, and 4401 is what tells it to refresh.
-            await self._accept()
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         user, token = authenticated
@@ -76,14 +56,10 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         group = user_group(user.pk)
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups.append(group)
-        await self._accept()
+        await self.accept()
         # A socket lives no longer than the token that opened it: a user deactivated or
         # logged out stops receiving within one access-token lifetime.
         self.expiry = asyncio.create_task(self._close_at(token["exp"]))
-
-    async def _accept(self) -> None:
-        await self.accept()
-        self.accepted = True
 
     async def _close_at(self, expires_at: float) -> None:
         await asyncio.sleep(max(0.0, expires_at - time.time()))

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import ParseResult, urlparse
 
 from channels.routing import URLRouter
 from channels.security.websocket import OriginValidator, WebsocketDenier
 from django.conf import settings
+from django.db import DatabaseError
 from django.urls import path, re_path
+from redis.exceptions import RedisError
 
 from api.consumers import NotificationConsumer
+
+logger = logging.getLogger(__name__)
 
 websocket_urlpatterns = [
     path("ws/notifications/", NotificationConsumer.as_asgi()),
@@ -50,9 +55,45 @@ def _parses(origin: str) -> bool:
     return True
 
 
+# RFC 6455's "try again later": the database or Redis does not answer (spec/asyncapi.yaml).
+CLOSE_TRY_AGAIN_LATER = 1013
+# What an outage raises on the way: the database driver's errors, Redis', and a socket's.
+OUTAGES = (DatabaseError, RedisError, OSError)
+
+
+class OutageGuard:
+    """Closes the socket with 1013 when the database or Redis fails during a connection.
+
+    Channels asks the channel layer for the socket's channel before the consumer's
+    ``connect`` runs, and the consumer reads the user from the database: with either
+    down, the exception reached the server, which answered the handshake with an HTTP
+    500. Accepted first when it was not yet, since only an open socket carries a code.
+    """
+
+    def __init__(self, application: Any) -> None:
+        self.application = application
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        state = {"websocket.accept": False, "websocket.close": False}
+
+        async def tracked(message: dict[str, Any]) -> None:
+            state[message["type"]] = True
+            await send(message)
+
+        try:
+            await self.application(scope, receive, tracked)
+        except OUTAGES:
+            logger.exception("WebSocket closed with 1013: a dependency does not answer")
+            if state["websocket.close"]:
+                return
+            if not state["websocket.accept"]:
+                await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+
+
 def websocket_application() -> Any:
     allowed_hosts = settings.ALLOWED_HOSTS
     if settings.DEBUG and not allowed_hosts:
         # As Channels' AllowedHostsOriginValidator does for a development server.
         allowed_hosts = ["localhost", "127.0.0.1", "[::1]"]
-    return BrowserOriginValidator(URLRouter(websocket_urlpatterns), allowed_hosts)
+    return OutageGuard(BrowserOriginValidator(URLRouter(websocket_urlpatterns), allowed_hosts))

@@ -38,6 +38,8 @@ class LiveServer:
     # The database file when running on SQLite, for tests that must reach past the API.
     sqlite_path: Path | None
     log_path: Path
+    # The environment the server runs with: for a second process on the same database.
+    env: Mapping[str, str]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -80,14 +82,14 @@ def _database(database_url: str, directory: Path) -> Iterator[tuple[str, Path | 
 
 
 def _wait_until_ready(
-    process: subprocess.Popen[bytes], url: str, log_path: Path, timeout: float
+    process: subprocess.Popen[bytes], url: str, log_path: Path, timeout: float, path: str
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"The server exited ({process.returncode}):\n{log_path.read_text()}")
         try:
-            with urllib.request.urlopen(f"{url}/api/ready/", timeout=1) as response:
+            with urllib.request.urlopen(f"{url}{path}", timeout=1) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, OSError):
@@ -167,15 +169,22 @@ def live_server(
                 database_url=url,
                 sqlite_path=sqlite_path,
                 log_path=log_path,
+                env=server_env,
             )
 
 
 @contextmanager
 def uvicorn_server(
-    env: Mapping[str, str], log_path: Path, *, workers: int = 1, timeout: float = 30
+    env: Mapping[str, str],
+    log_path: Path,
+    *,
+    workers: int = 1,
+    timeout: float = 30,
+    ready_path: str = "/api/ready/",
 ) -> Iterator[str]:
     """uvicorn serving config.asgi:application with `env` (an already migrated database)
-    on a free port; yields its base URL once /api/ready/ answers, stops it on exit."""
+    on a free port; yields its base URL once `ready_path` answers 200 (/api/health/ for
+    a server whose dependencies are meant to be down), stops it on exit."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
@@ -204,7 +213,7 @@ def uvicorn_server(
             start_new_session=True,
         )
     try:
-        _wait_until_ready(process, base_url, log_path, timeout)
+        _wait_until_ready(process, base_url, log_path, timeout, ready_path)
         yield base_url
     finally:
         _stop(process)
