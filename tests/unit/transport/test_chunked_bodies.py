@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
-from api.rest.wsgi import ChunkedBodyMiddleware
+from api.rest.wsgi import LINGER_BYTES, ChunkedBodyMiddleware
 from tests.helpers import PASSWORD
 from tests.live_server import LiveServer, live_server
 
@@ -107,9 +107,9 @@ class CountingStream(io.BytesIO):
         return chunk
 
 
-def test_the_middleware_stops_reading_one_chunk_past_the_limit() -> None:
+def test_the_middleware_keeps_at_most_the_limit_and_stops_reading_after_the_linger() -> None:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    stream = CountingStream(b"x" * (limit * 10))
+    stream = CountingStream(b"x" * (limit + LINGER_BYTES) * 4)
     answered: list[str] = []
 
     def application(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -122,7 +122,8 @@ def test_the_middleware_stops_reading_one_chunk_past_the_limit() -> None:
 
     assert answered == ["413 Request Entity Too Large"]
     assert json.loads(b"".join(body))["code"] == "request_too_large"
-    assert limit < stream.consumed <= limit + 64 * KIB
+    # Buffered up to the limit, then read and dropped for at most LINGER_BYTES more.
+    assert limit + LINGER_BYTES <= stream.consumed <= limit + LINGER_BYTES + 64 * KIB
 
 
 def test_a_body_with_a_content_length_passes_through_untouched() -> None:
