@@ -9,7 +9,7 @@ import pytest
 from model_bakery import baker
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from api.models import RedeemedRefreshToken, TokenFamily, User
 from tests.helpers import PASSWORD, field_names
@@ -44,7 +44,17 @@ def test_registered_user_can_log_in(api_client: APIClient) -> None:
 
     response = login(api_client, "dora")
 
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert set(body) == {"access", "refresh"}
+    dora = User.objects.get(username="dora")
+    access, refresh = AccessToken(body["access"]), RefreshToken(body["refresh"])
+    assert (access["token_type"], refresh["token_type"]) == ("access", "refresh")
+    assert access["user_id"] == refresh["user_id"] == str(dora.pk)
+    # The login started a session of dora's: the refresh token names its family.
+    assert TokenFamily.objects.filter(pk=refresh["fam"], user=dora, revoked_at=None).exists()
+    me = api_client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {body['access']}")
+    assert me.json()["username"] == "dora"
 
 
 @pytest.mark.parametrize(
@@ -211,11 +221,20 @@ def test_a_rotated_refresh_token_cannot_be_used_again(api_client: APIClient, ali
 
 
 def test_the_refresh_token_from_a_rotation_works(api_client: APIClient, alice: User) -> None:
-    first = api_client.post("/api/token/refresh/", {"refresh": str(RefreshToken.for_user(alice))})
+    sent = RefreshToken.for_user(alice)
+    first = api_client.post("/api/token/refresh/", {"refresh": str(sent)})
+    assert first.status_code == 200, first.content
+    rotated = RefreshToken(first.json()["refresh"])
 
-    response = api_client.post("/api/token/refresh/", {"refresh": first.json()["refresh"]})
+    response = api_client.post("/api/token/refresh/", {"refresh": str(rotated)})
 
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
+    for pair, previous in ((first.json(), sent), (response.json(), rotated)):
+        access, refresh = AccessToken(pair["access"]), RefreshToken(pair["refresh"])
+        assert (access["token_type"], refresh["token_type"]) == ("access", "refresh")
+        assert access["user_id"] == refresh["user_id"] == str(alice.pk)
+        assert refresh["jti"] != previous["jti"]
+    assert RefreshToken(response.json()["refresh"])["fam"] == rotated["fam"]
 
 
 def test_refresh_with_a_garbage_token_is_unauthorized(api_client: APIClient) -> None:

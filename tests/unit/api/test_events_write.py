@@ -11,13 +11,24 @@ from django.utils import timezone
 from model_bakery import baker
 from rest_framework.test import APIClient
 
-from api.models import Event, EventParticipant, Feedback, Invitation, User
-from tests.helpers import EVENT_KEYS, event_body, field_names, in_days, utc
+from api.models import Event, EventCreation, EventParticipant, Feedback, Invitation, User
+from tests.helpers import (
+    EVENT_KEYS,
+    assert_problem,
+    database_state,
+    event_body,
+    field_names,
+    in_days,
+    nothing_written,
+    utc,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 # Permissions
+
+USERNAMES = {"host": "alice", "other": "charlie"}
 
 
 @pytest.mark.parametrize(
@@ -54,15 +65,29 @@ def test_event_permissions(
     client = client_as(role)
     url = "/api/events/" if target == "list" else f"/api/events/{event.pk}/"
     body = event_body(title="Changed") if method in ("post", "put") else {"title": "Changed"}
+    before = database_state()
 
     response = getattr(client, method)(url, body if method != "get" else None)
 
-    assert response.status_code == expected
-    expected_code = {401: "not_authenticated", 403: "permission_denied"}.get(expected)
-    if expected_code:
-        assert response.json()["code"] == expected_code
+    assert response.status_code == expected, response.content
+    if expected >= 400:
+        code = {401: "not_authenticated", 403: "permission_denied"}[expected]
+        assert_problem(response, expected, code)
+    if expected >= 400 or method == "get":
+        assert database_state() == before
+    elif method == "post":
+        created = Event.objects.exclude(pk=event.pk).get()
+        assert response.json()["id"] == created.pk
+        assert (created.title, created.host.username) == ("Changed", USERNAMES[role])
         assert Event.objects.get(pk=event.pk).title == "Meetup"
-        assert Event.objects.count() == 1
+    elif method == "delete":
+        assert not Event.objects.exists()
+    else:
+        assert response.json()["title"] == "Changed"
+        assert list(Event.objects.values_list("pk", "title")) == [(event.pk, "Changed")]
+    if method == "get":
+        shown = response.json()["results"][0] if target == "list" else response.json()
+        assert (shown["id"], shown["title"]) == (event.pk, "Meetup")
 
 
 # Create
@@ -117,6 +142,19 @@ def test_anonymous_user_cannot_create_an_event(api_client: APIClient) -> None:
 
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+    assert not Event.objects.exists()
+
+
+def test_anonymous_user_with_an_empty_body_is_unauthenticated_not_invalid(
+    api_client: APIClient,
+) -> None:
+    """The permission answers before validation: a 400 here would mean anyone may create."""
+    with nothing_written():
+        response = api_client.post("/api/events/", {}, format="json")
+
+    assert_problem(response, 401, "not_authenticated")
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert not EventCreation.objects.exists()
     assert not Event.objects.exists()
 
 

@@ -17,6 +17,8 @@ from django.db import connection
 from model_bakery import baker
 from rest_framework.test import APIClient
 
+from api.models import Event, EventCreation
+
 ROOT = Path(__file__).resolve().parents[3]
 DEAD_REDIS = {
     "default": {
@@ -146,6 +148,7 @@ def test_login_fails_closed_with_a_503_when_redis_is_down(
 def test_event_creation_limit_does_not_need_redis(
     alice: Any, auth_client: Any, settings: Any
 ) -> None:
+    """The limit is counted in the database: with Redis down it still holds, 5 a day."""
     settings.CACHES = DEAD_REDIS
     body = {
         "title": "Still works",
@@ -153,10 +156,19 @@ def test_event_creation_limit_does_not_need_redis(
         "end_time": "2099-01-01T12:00:00Z",
         "max_participants": 3,
     }
+    client = auth_client(alice)
+    for creation in range(5):
+        response = client.post("/api/events/", body, format="json")
+        assert response.status_code == 201, (creation, response.content)
 
-    response = auth_client(alice).post("/api/events/", body, format="json")
+    sixth = client.post("/api/events/", body, format="json")
 
-    assert response.status_code == 201
+    assert sixth.status_code == 429, sixth.content
+    assert sixth.json()["code"] == "throttled"
+    # The five were made seconds ago: the oldest leaves the 24-hour window in about a day.
+    assert 23 * 3600 < int(sixth["Retry-After"]) <= 24 * 3600
+    assert Event.objects.filter(host=alice).count() == 5
+    assert EventCreation.objects.filter(user=alice).count() == 5
 
 
 @pytest.mark.django_db

@@ -84,6 +84,20 @@ def test_registering_twice_is_refused_and_keeps_one_registration(
     assert participant_count(event, bob) == 1
 
 
+def test_the_only_participant_of_a_full_event_registering_again_is_already_registered(
+    alice: User, bob: User, auth_client: AuthClient
+) -> None:
+    """Their own seat fills the event: "already registered" is the answer, not "full"."""
+    event = baker.make_recipe("api.future_event", host=alice, max_participants=1)
+    baker.make(EventParticipant, event=event, user=bob)
+
+    response = auth_client(bob).post(register_url(event.pk))
+
+    assert_problem(response, 409, "already_registered")
+    assert participant_count(event, bob) == 1
+    assert participant_count(event) == 1
+
+
 def test_registration_is_refused_when_event_is_full(
     alice: User, bob: User, charlie: User, auth_client: AuthClient
 ) -> None:

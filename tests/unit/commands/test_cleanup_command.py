@@ -142,6 +142,29 @@ def test_dry_run_reports_the_counts_and_deletes_nothing(
     assert _counts() == before
 
 
+def test_dry_run_reports_exactly_what_a_real_run_then_deletes_at_the_cutoff(
+    monkeypatch: pytest.MonkeyPatch, alice: User, bob: User, charlie: User
+) -> None:
+    """Both read "ended before the cutoff": an event ending at the cutoff is in neither."""
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2024, 3, 31, 12, 0, tzinfo=UTC))
+    cutoff = datetime(2024, 2, 29, 12, 0, tzinfo=UTC)
+    before = _event_with_rows(
+        end_time=cutoff - timedelta(seconds=1), host=alice, participant=bob, invitee=charlie
+    )
+    at_cutoff = _event_with_rows(end_time=cutoff, host=alice, participant=bob, invitee=charlie)
+
+    dry_run = _run("--dry-run")
+    kept_by_the_dry_run = _counts()
+    real_run = _run()
+
+    the_event_before = "events: 1, participants: 1, invitations: 1, feedback: 1"
+    assert f"Would delete {the_event_before}." in dry_run
+    assert kept_by_the_dry_run == {"events": 2, "participants": 2, "invitations": 2, "feedback": 2}
+    assert f"Deleted {the_event_before} (1 batches)." in real_run
+    assert list(Event.objects.values_list("pk", flat=True)) == [at_cutoff.pk]
+    assert not Event.objects.filter(pk=before.pk).exists()
+
+
 def test_deletes_in_batches_of_the_given_size(alice: User, bob: User, charlie: User) -> None:
     now = timezone.now()
     for days in range(35, 40):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 
+from api.models import Event
 from tests.helpers import assert_problem, nothing_written
 from tests.unit.hostile_input.endpoints import ALL_ENDPOINTS, Endpoint
 
@@ -65,10 +67,22 @@ def test_json_is_recognised_whatever_the_case_and_parameters(
     endpoints: dict[str, Endpoint], content_type: str
 ) -> None:
     endpoint = endpoints["create-event"]
+    # Characters outside ASCII, sent unescaped: the body must be read as the UTF-8 it is.
+    body = {**endpoint.body, "title": "Caf\u00e9 \u2615 meetup", "location": "Z\u00fcrich"}
 
-    response = endpoint.send_raw(json.dumps(endpoint.body), content_type)
+    response = endpoint.send_raw(json.dumps(body, ensure_ascii=False).encode(), content_type)
 
     assert response.status_code == 201, response.content
+    created = Event.objects.get(pk=response.json()["id"])
+    assert created.host.username == "alice"
+    assert (created.title, created.description, created.location) == (
+        body["title"],
+        body["description"],
+        body["location"],
+    )
+    assert created.max_participants == body["max_participants"]
+    assert created.start_time == datetime.fromisoformat(body["start_time"])
+    assert created.end_time == datetime.fromisoformat(body["end_time"])
 
 
 WRONG_CONTENT_TYPES = [
