@@ -90,7 +90,7 @@ class RefreshSerializer(serializers.Serializer):
     refresh = serializers.CharField(trim_whitespace=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
-        refresh, _user = sessions.rotate(attrs["refresh"])
+        refresh = sessions.rotate(attrs["refresh"])
         return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 

@@ -39,7 +39,7 @@ def start(user: User) -> RefreshToken:
     return _issue(user, family)
 
 
-def rotate(raw_token: str) -> tuple[RefreshToken, User]:
+def rotate(raw_token: str) -> RefreshToken:
     """Redeem a refresh token for a new one in the same family; 401 unless it is the
     first redemption of a live token of an active user."""
     token, user = _decode(raw_token)
@@ -49,7 +49,7 @@ def rotate(raw_token: str) -> tuple[RefreshToken, User]:
         if family.revoked_at is not None:
             raise InvalidToken(REVOKED)
         if _redeem(token, family):
-            return _issue(user, family), user
+            return _issue(user, family)
         family.revoked_at = timezone.now()
         family.save(update_fields=["revoked_at"])
     # Raised after the block, so that the revocation commits.
