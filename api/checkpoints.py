@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+# After an event creation counted the host's recent creations, before it writes.
+CREATIONS_COUNTED = "event_create.counted"
 # After the capacity check counted participants, before the participant is written.
 PARTICIPANT_COUNTED = "participant_add.counted"
 # After an update counted participants against the new capacity, before it writes.

@@ -58,6 +58,7 @@ def event_create(*, host: User, **fields: Any) -> Event:
         User.objects.select_for_update().only("pk").get(pk=host.pk)
         now = timezone.now()
         wait = event_creation_wait(user=host, now=now)
+        checkpoints.reached(checkpoints.CREATIONS_COUNTED)
         if wait is not None:
             raise EventCreationLimitReached(wait=wait)
         EventCreation.objects.filter(

@@ -16,13 +16,22 @@ from typing import Any
 
 import pytest
 from django.db.models import Model
+from django.utils import timezone
 from model_bakery import baker
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from api import checkpoints, sessions
-from api.models import Event, EventParticipant, Feedback, Invitation, TokenFamily, User
-from tests.helpers import PASSWORD
+from api.models import (
+    Event,
+    EventCreation,
+    EventParticipant,
+    Feedback,
+    Invitation,
+    TokenFamily,
+    User,
+)
+from tests.helpers import PASSWORD, event_body
 from tests.races import Request, blocked_or_done, hold_at, lock_waiters, wait_until
 from tests.unit.db.test_concurrency import make_users, race, remove_row_lock, statuses
 
@@ -137,6 +146,28 @@ def test_two_registrations_for_the_last_seat_one_held_after_its_count(
     else:
         assert statuses(responses) == {201: 2}
         assert taken == 2
+
+
+@LOCKED
+def test_a_creation_held_after_its_count_and_another_never_exceed_the_daily_limit(
+    locked: bool, monkeypatch: pytest.MonkeyPatch, auth_client: AuthClient
+) -> None:
+    (host,) = make_users(1, "host")
+    for _ in range(4):
+        EventCreation.objects.create(user=host, created_at=timezone.now())
+    without_lock(monkeypatch, locked, User)
+    create = partial(auth_client(host).post, "/api/events/", event_body(), format="json")
+
+    responses = held(checkpoints.CREATIONS_COUNTED, create, create)
+
+    created = EventCreation.objects.filter(user=host).count()
+    if locked:
+        assert statuses(responses) == {201: 1, 429: 1}
+        assert created == 5
+    else:
+        # Both counted four of five before either wrote.
+        assert statuses(responses) == {201: 2}
+        assert created == 6
 
 
 # A delete and everything else done to the event
