@@ -61,7 +61,10 @@ def signed(**claims: Any) -> str:
         {"user_id": "1", "exp": MISSING},
         {"user_id": "1", "jti": MISSING},
     ],
-    ids=lambda claims: ",".join(f"{k}={v!r}"[:40] for k, v in claims.items()),
+    ids=lambda claims: ",".join(
+        f"{name}=missing" if value is MISSING else f"{name}={value!r}"[:40]
+        for name, value in claims.items()
+    ),
 )
 def test_a_token_with_malformed_claims_is_401(alice: User, claims: dict[str, Any]) -> None:
     client = APIClient()
