@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import random
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
 
 import nox
 
@@ -180,3 +184,86 @@ def bench(session: nox.Session) -> None:
         *session.posargs,
         env={"POSTGRES_URL": POSTGRES_URL, "TEST_REDIS_URL": REDIS_URL},
     )
+
+
+# Reviewed equivalent mutants: a table row per mutant, its name and the line it mutates to.
+EQUIVALENT_MUTANTS = Path("mutants-equivalent.md")
+EQUIVALENT_ROW = re.compile(r"^\| `(api\.[^`]+__mutmut_\d+)` \| `(.+?)` \|", re.MULTILINE)
+KILLED = {"killed", "timeout", "caught by type check"}
+SCORE_COLUMNS = ["module", "mutants", "unchecked", "killed", "survived", "equivalent", "other"]
+SCORE_COLUMNS += ["killed/checked", "killed/non-equivalent"]
+
+
+@nox.session
+def mutants(session: nox.Session) -> None:
+    """Mutation testing of the rule-bearing modules with mutmut; prints the score."""
+    install(session)
+    env = {"DATABASE_URL": "", "REDIS_URL": ""}
+    # From scratch: mutmut keeps a verdict until the mutated function changes, so after a
+    # change to the tests alone its cached kills and survivors would be stale.
+    shutil.rmtree("mutants", ignore_errors=True)
+    # One child by default: CI's machine has 2 cores; `-- --max-children 4` overrides it.
+    session.run("mutmut", "run", "--max-children", "1", *session.posargs, env=env)
+    listing = session.run("mutmut", "results", "--all", "true", env=env, silent=True)
+    status = dict(
+        line.strip().rsplit(": ", 1) for line in str(listing).splitlines() if "__mutmut_" in line
+    )
+    equivalent = dict(EQUIVALENT_ROW.findall(EQUIVALENT_MUTANTS.read_text()))
+    problems = [
+        f"{name} is listed as equivalent but no longer exists"
+        for name in equivalent.keys() - status.keys()
+    ]
+    for name, mutated_line in equivalent.items():
+        if status.get(name) in KILLED:
+            problems.append(f"{name} is listed as equivalent but a test kills it")
+        elif name in status:
+            # Names are numbered per function, so an edit can give one to another mutant.
+            diff = session.run("mutmut", "show", name, env=env, silent=True, log=False)
+            lines = str(diff).splitlines()
+            added = [line[1:] for line in lines if line[:1] == "+" and line[:3] != "+++"]
+            if not any(mutated_line in line for line in added):
+                problems.append(f"{name} no longer mutates to `{mutated_line}`")
+    _print_mutation_score(session, status, equivalent.keys() & status.keys())
+    if problems:
+        session.error(f"{EQUIVALENT_MUTANTS} is stale:\n" + "\n".join(problems))
+
+
+def _print_mutation_score(
+    session: nox.Session, status: dict[str, str], equivalent: set[str]
+) -> None:
+    rows = [SCORE_COLUMNS]
+    modules = sorted({name.rsplit(".", 1)[0] for name in status})
+    for module in [*modules, "total"]:
+        names = [n for n in status if module in ("total", n.rsplit(".", 1)[0])]
+        counts = Counter(
+            "killed"
+            if status[n] in KILLED
+            else "equivalent"
+            if n in equivalent and status[n] != "not checked"
+            else status[n]
+            for n in names
+        )
+        checked = len(names) - counts["not checked"]
+        killed, survived, listed = counts["killed"], counts["survived"], counts["equivalent"]
+        cells = [len(names), counts["not checked"], killed, survived, listed]
+        cells.append(checked - killed - survived - listed)
+        rows.append(
+            [module, *map(str, cells), _ratio(killed, checked), _ratio(killed, checked - listed)]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        session.log("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    if any(s == "not checked" for s in status.values()):
+        session.warn("Some mutants are not checked yet (a partial run): the score is partial.")
+    survivors = sorted(n for n, s in status.items() if s == "survived" and n not in equivalent)
+    if survivors:
+        session.log(
+            f"{len(survivors)} survivors are not in {EQUIVALENT_MUTANTS}: each needs a test, or a"
+            " row there with the reason it is equivalent (`mutmut show NAME` prints the diff):"
+        )
+        for name in survivors:
+            session.log(f"  {name}")
+
+
+def _ratio(part: int, whole: int) -> str:
+    return f"{part}/{whole} ({part / whole:.1%})" if whole else "-"
