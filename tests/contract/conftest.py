@@ -47,6 +47,10 @@ def connections_stay_open_between_requests() -> Iterator[None]:
     signals.request_finished.connect(close_old_connections)
 
 
+# The account the authenticated runs act as; the stateful runs reset to it alone.
+CONTRACT_USERNAME = "contract"
+
+
 @pytest.fixture
 def relaxed_limits(settings: Any) -> None:
     # Generated requests create many events and log in often; the limits have their own
@@ -59,7 +63,7 @@ def access_token(db: None, relaxed_limits: None) -> str:
     """A real JWT, obtained the way a client gets one: register, then log in."""
     client = APIClient()
     account = {
-        "username": "contract",
+        "username": CONTRACT_USERNAME,
         "email": "contract@example.org",
         "password": "c0ntract-Pass!",
     }
