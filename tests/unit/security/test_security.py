@@ -16,8 +16,10 @@ API1 Broken Object Level Authorization
     api/test_participation.py::test_leaving_removes_only_the_callers_registration.
 
 API2 Broken Authentication
-    Short-lived JWT access tokens (10 minutes), rotated and blacklisted refresh tokens,
-    a signing key separate from DJANGO_SECRET_KEY, login limited per username and address.
+    Short-lived JWT access tokens (10 minutes), refresh tokens rotated and redeemed once
+    (reuse revokes the whole session: api/test_accounts.py and db/test_held_races.py),
+    malformed claims refused (security/test_token_claims.py), a signing key separate
+    from DJANGO_SECRET_KEY, login limited per username and address.
     Here: test_access_tokens_are_short_lived, test_a_forged_token_is_refused (tampered
     signature, changed payload, alg none, other algorithms, no expiry, refresh type),
     test_an_expired_access_token_is_refused,
