@@ -12,6 +12,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from api.models import RedeemedRefreshToken, TokenFamily, User
+from api.serializers import SignUpSerializer
 from tests.helpers import PASSWORD, field_names
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
@@ -545,3 +546,115 @@ def test_a_refresh_token_cannot_continue_another_users_session(alice: User, bob:
     token["fam"] = str(bobs.pk)
 
     assert refresh(str(token)).status_code == 401
+
+
+# What a refused session says
+
+
+def _refresh_reused(alice: User, bob: User) -> Any:
+    first = login_pair(APIClient(), alice)["refresh"]
+    assert refresh(first).status_code == 200
+    return refresh(first)
+
+
+def _refresh_after_logout(alice: User, bob: User) -> Any:
+    pair = login_pair(APIClient(), alice)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+    assert client.post("/api/logout/", {"refresh": pair["refresh"]}).status_code == 204
+    return refresh(pair["refresh"])
+
+
+def _refresh_naming_session(family: object) -> Callable[[User, User], Any]:
+    def send(alice: User, bob: User) -> Any:
+        token = RefreshToken.for_user(alice)
+        token["fam"] = family
+        return refresh(str(token))
+
+    return send
+
+
+def _logout_with_another_users_token(alice: User, bob: User) -> Any:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(alice)}")
+    return client.post("/api/logout/", {"refresh": str(RefreshToken.for_user(bob))})
+
+
+def _refresh_malformed(alice: User, bob: User) -> Any:
+    return refresh("garbage")
+
+
+@pytest.mark.parametrize(
+    ("send", "detail"),
+    [
+        pytest.param(
+            _refresh_reused,
+            "This refresh token was already used; the session is revoked.",
+            id="reused",
+        ),
+        pytest.param(
+            _refresh_after_logout,
+            "This session has ended: it was logged out, or its refresh token was used twice.",
+            id="logged-out",
+        ),
+        pytest.param(
+            _refresh_naming_session("00000000-0000-0000-0000-000000000000"),
+            "This session has ended: it was logged out, or its refresh token was used twice.",
+            id="unknown-session",
+        ),
+        pytest.param(
+            _refresh_naming_session("not-a-uuid"),
+            "This session has ended: it was logged out, or its refresh token was used twice.",
+            id="malformed-session-id",
+        ),
+        pytest.param(
+            _logout_with_another_users_token,
+            "This refresh token belongs to another user.",
+            id="another-users-token-on-logout",
+        ),
+        pytest.param(_refresh_malformed, "Token is invalid", id="malformed-token"),
+    ],
+)
+def test_a_refused_refresh_token_says_why(
+    alice_with_password: User, bob: User, send: Callable[[User, User], Any], detail: str
+) -> None:
+    response = send(alice_with_password, bob)
+
+    assert response.status_code == 401
+    body = response.json()
+    assert body["code"] == "token_not_valid"
+    assert body["detail"] == detail
+
+
+# A sign-up race: both pass the serializer's checks before either inserts
+
+
+@pytest.mark.parametrize(
+    "winner",
+    [
+        pytest.param({"username": "Dora", "email": "first@example.org"}, id="same-username"),
+        pytest.param({"username": "first", "email": "DORA@example.org"}, id="same-email"),
+    ],
+)
+def test_a_sign_up_that_loses_the_race_for_a_name_is_refused_like_a_taken_one(
+    api_client: APIClient,
+    make_user: Callable[..., User],
+    monkeypatch: pytest.MonkeyPatch,
+    winner: dict[str, str],
+) -> None:
+    """The case-insensitive unique constraints let one sign-up in; the other gets a 400
+    with a ``unique`` field error, as a name already taken does, not a 409 or a 500."""
+    make_user(winner["username"], email=winner["email"])
+    # The loser's uniqueness checks ran before the winner's row was committed.
+    monkeypatch.setattr(SignUpSerializer, "validate_username", lambda self, value: value)
+    monkeypatch.setattr(SignUpSerializer, "validate_email", lambda self, value: value)
+
+    response = api_client.post("/api/register/", register_body())
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert body["errors"] == [
+        {"field": "username", "code": "unique", "message": "This username or email is taken."}
+    ]
+    assert list(User.objects.values_list("username", flat=True)) == [winner["username"]]

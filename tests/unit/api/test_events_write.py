@@ -569,3 +569,32 @@ def test_the_first_failing_rule_answers(
     event_with_three_participants.refresh_from_db()
     assert event_with_three_participants.title == "Meetup"
     assert event_with_three_participants.max_participants == 10
+
+
+def test_a_capacity_conflict_says_what_was_asked_and_how_many_are_registered(
+    alice_client: APIClient, event_with_three_participants: Event
+) -> None:
+    event = event_with_three_participants
+
+    response = alice_client.patch(f"/api/events/{event.pk}/", {"max_participants": 2})
+
+    body = assert_problem(response, 409, "capacity_below_participants")
+    assert body["detail"] == "max_participants cannot be 2: 3 users are already registered."
+    event.refresh_from_db()
+    assert event.max_participants == 10
+
+
+def test_moving_only_the_start_of_a_started_event_is_refused(
+    alice_client: APIClient, alice: User
+) -> None:
+    started = baker.make_recipe("api.started_event", host=alice)
+    before = (started.start_time, started.end_time)
+    still_before_the_end = started.end_time - timedelta(minutes=30)
+
+    response = alice_client.patch(
+        f"/api/events/{started.pk}/", {"start_time": still_before_the_end.isoformat()}
+    )
+
+    assert_problem(response, 409, "event_started")
+    started.refresh_from_db()
+    assert (started.start_time, started.end_time) == before

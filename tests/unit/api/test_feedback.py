@@ -133,6 +133,34 @@ def test_feedback_can_be_left_only_once(alice: User, bob: User, auth_client: Aut
     assert (feedback.rating, feedback.comment) == (4, "Good")
 
 
+def test_feedback_on_one_event_does_not_stop_feedback_on_another(
+    alice: User, bob: User, auth_client: AuthClient
+) -> None:
+    first = event_with_participant("api.started_event", alice, bob)
+    second = event_with_participant("api.started_event", alice, bob)
+    baker.make(Feedback, event=first, user=bob, rating=2)
+
+    response = auth_client(bob).post(feedback_url(second.pk), {"rating": 5}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert Feedback.objects.get(event=second, user=bob).rating == 5
+    assert Feedback.objects.get(event=first, user=bob).rating == 2
+
+
+def test_every_participant_can_leave_their_own_feedback(
+    alice: User, bob: User, charlie: User, auth_client: AuthClient
+) -> None:
+    event = event_with_participant("api.started_event", alice, bob)
+    baker.make(EventParticipant, event=event, user=charlie)
+    baker.make(Feedback, event=event, user=bob, rating=2)
+
+    response = auth_client(charlie).post(feedback_url(event.pk), {"rating": 5}, format="json")
+
+    assert response.status_code == 201, response.content
+    ratings = Feedback.objects.filter(event=event).values_list("user__username", "rating")
+    assert sorted(ratings) == [("bob", 2), ("charlie", 5)]
+
+
 @pytest.mark.parametrize(
     "body",
     [

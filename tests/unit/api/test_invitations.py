@@ -16,6 +16,7 @@ from model_bakery import baker
 from rest_framework.test import APIClient
 
 from api.models import Event, EventParticipant, Invitation, User
+from api.views.invitations import InvitationViewSet
 from tests.helpers import assert_field_error, assert_problem
 
 AuthClient = Callable[[User], APIClient]
@@ -641,4 +642,99 @@ def test_invitation_cannot_be_patched_or_deleted(
 
     assert_problem(response, 405, "method_not_allowed")
     assert_still_pending(invitation)
+    assert not is_participant(event, bob)
+
+
+def test_accepting_registers_an_invitee_who_takes_part_in_another_event(
+    alice: User, bob: User, auth_client: AuthClient
+) -> None:
+    event = baker.make_recipe("api.future_event", host=alice)
+    baker.make(EventParticipant, event=baker.make_recipe("api.future_event", host=alice), user=bob)
+    invitation = invite(event, bob)
+
+    response = auth_client(bob).put(
+        invitation_url(invitation.pk), {"status": "ACCEPTED"}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert is_participant(event, bob)
+    assert EventParticipant.objects.filter(user=bob).count() == 2
+
+
+@pytest.mark.parametrize("answered", ["older", "newer"])
+def test_answering_one_of_two_invitations_answers_only_that_one(
+    answered: str, alice: User, bob: User, auth_client: AuthClient
+) -> None:
+    invitations = {
+        "older": invite(baker.make_recipe("api.future_event", host=alice), bob),
+        "newer": invite(baker.make_recipe("api.future_event", host=alice), bob),
+    }
+    (other,) = (invitation for name, invitation in invitations.items() if name != answered)
+    target = invitations[answered]
+
+    response = auth_client(bob).put(
+        invitation_url(target.pk), {"status": "ACCEPTED"}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["id"] == target.pk
+    target.refresh_from_db()
+    assert target.status == ACCEPTED
+    assert_still_pending(other)
+    assert is_participant(target.event, bob)
+    assert not is_participant(other.event, bob)
+
+
+@pytest.mark.parametrize("answer", ["ACCEPTED", "DECLINED"])
+def test_the_answer_shows_the_invitations_event(
+    answer: str, alice: User, bob: User, auth_client: AuthClient
+) -> None:
+    event = baker.make_recipe("api.future_event", host=alice, title="Launch party")
+    invitation = invite(event, bob)
+
+    client = auth_client(bob)
+
+    response = client.put(invitation_url(invitation.pk), {"status": answer}, format="json")
+
+    assert response.status_code == 200, response.content
+    shown = client.get(invitation_url(invitation.pk)).json()["event"]
+    assert response.json()["event"] == shown
+    assert (shown["id"], shown["title"]) == (event.pk, "Launch party")
+    assert datetime.fromisoformat(shown["start_time"]) == event.start_time
+
+
+def test_inviting_to_a_started_event_says_invitations_are_closed(
+    alice: User, bob: User, auth_client: AuthClient
+) -> None:
+    event = baker.make_recipe("api.started_event", host=alice)
+
+    response = auth_client(alice).post(invite_url(event.pk), {"invitee": bob.pk}, format="json")
+
+    body = assert_problem(response, 409, "registration_closed")
+    assert body["detail"] == "The event has already started; invitations are closed."
+    assert not Invitation.objects.exists()
+
+
+def test_answering_an_invitation_deleted_after_the_lookup_is_not_found(
+    alice: User, bob: User, auth_client: AuthClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The invitation vanishes between the view's lookup and the service's lock: the
+    service answers 404 itself, and registers nobody."""
+    event = baker.make_recipe("api.future_event", host=alice)
+    invitation = invite(event, bob)
+    look_up = InvitationViewSet.get_object
+
+    def found_then_deleted(view: InvitationViewSet) -> Invitation:
+        found = look_up(view)
+        Invitation.objects.filter(pk=found.pk).delete()
+        return found
+
+    monkeypatch.setattr(InvitationViewSet, "get_object", found_then_deleted)
+
+    response = auth_client(bob).put(
+        invitation_url(invitation.pk), {"status": "ACCEPTED"}, format="json"
+    )
+
+    body = assert_problem(response, 404, "not_found")
+    assert body["detail"] == "No invitation with this id was sent to you."
     assert not is_participant(event, bob)

@@ -384,3 +384,68 @@ def test_participants_query_count_does_not_grow_with_the_page(
 
     assert response.status_code == 200, response.content
     assert len(response.json()["results"]) == participants
+
+
+# What the refusals say
+
+
+def test_leaving_an_event_you_are_not_registered_for_says_so(
+    alice: User, bob: User, auth_client: AuthClient
+) -> None:
+    event = baker.make_recipe("api.future_event", host=alice)
+
+    response = auth_client(bob).delete(unregister_url(event.pk))
+
+    body = assert_problem(response, 404, "not_found")
+    assert body["detail"] == "You are not registered for this event."
+
+
+def test_leaving_an_event_is_not_leaving_another_one(
+    alice: User, bob: User, auth_client: AuthClient
+) -> None:
+    """bob takes part in one event and leaves another: his registration elsewhere is
+    not the one this request may delete."""
+    registered = baker.make_recipe("api.future_event", host=alice)
+    other = baker.make_recipe("api.future_event", host=alice)
+    baker.make(EventParticipant, event=registered, user=bob)
+
+    response = auth_client(bob).delete(unregister_url(other.pk))
+
+    body = assert_problem(response, 404, "not_found")
+    assert body["detail"] == "You are not registered for this event."
+    assert participant_count(registered, bob) == 1
+
+
+def test_leaving_a_started_event_says_it_has_started(
+    alice: User, bob: User, auth_client: AuthClient
+) -> None:
+    event = baker.make_recipe("api.started_event", host=alice)
+    baker.make(EventParticipant, event=event, user=bob)
+
+    response = auth_client(bob).delete(unregister_url(event.pk))
+
+    body = assert_problem(response, 409, "registration_closed")
+    assert body["detail"] == "The event has already started; you can no longer leave it."
+    assert participant_count(event, bob) == 1
+
+
+def test_registering_for_an_event_deleted_after_the_lookup_is_not_found(
+    alice: User, bob: User, auth_client: AuthClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A delete that commits between the view's lookup and the service's lock: the
+    service answers 404 itself rather than insert a row for a vanished event."""
+    event = baker.make_recipe("api.future_event", host=alice)
+    look_up = EventViewSet.get_object
+
+    def found_then_deleted(view: EventViewSet) -> Event:
+        found = look_up(view)
+        Event.objects.filter(pk=found.pk).delete()
+        return found
+
+    monkeypatch.setattr(EventViewSet, "get_object", found_then_deleted)
+
+    response = auth_client(bob).post(register_url(event.pk))
+
+    body = assert_problem(response, 404, "not_found")
+    assert body["detail"] == "No event with this id."
+    assert not EventParticipant.objects.exists()

@@ -324,3 +324,73 @@ def test_registrations_from_one_address_are_limited(clock: Clock, db: None) -> N
         format="json",
     )
     assert other_address.status_code == 201
+
+
+@pytest.mark.usefixtures("fast_password_hashing")
+@pytest.mark.parametrize(
+    ("spelled", "value"), [("True", True), ("None", None)], ids=["true", "null"]
+)
+def test_a_username_that_is_not_a_string_or_number_is_not_limited_as_its_spelling(
+    clock: Clock, db: None, spelled: str, value: object
+) -> None:
+    """JSON true or null is no username at all (400), not the account spelled "True" or
+    "None", so guesses against that account do not refuse it."""
+    for attempt in range(10):
+        assert _login(spelled, "wrong", f"10.0.0.{attempt}").status_code == 401, attempt
+    _assert_throttled(_login(spelled, "wrong", "10.0.1.0"), retry_after=60)
+
+    response = _login(value, "wrong", "10.0.1.1")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid"
+    assert response.json()["errors"][0]["field"] == "username"
+
+
+@pytest.mark.usefixtures("fast_password_hashing")
+def test_usernames_equal_only_in_upper_case_are_limited_apart(clock: Clock, db: None) -> None:
+    """The limit folds case as the username constraint does, with lower(): "ß" stays
+    "ß", so "straße" and "strasse" are two accounts, though both upper-case to "STRASSE"."""
+    for attempt in range(10):
+        assert _login("straße", "wrong", f"10.0.0.{attempt}").status_code == 401, attempt
+    _assert_throttled(_login("STRAßE", "wrong", "10.0.1.0"), retry_after=60)
+
+    response = _login("strasse", "wrong", "10.0.1.1")
+
+    assert response.status_code == 401, response.content
+    assert response.json()["code"] == "no_active_account"
+
+
+def test_the_creation_limit_holds_without_the_early_throttle(
+    clock: Clock,
+    alice: User,
+    auth_client: Callable[[User], APIClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The throttle only answers early: the service counts again under the host's lock
+    (two requests can both pass the throttle), and refuses with the same 429."""
+    monkeypatch.setattr(EventViewSet, "get_throttles", lambda self: [])
+    _creations_ago(alice, clock, timedelta(hours=5), *[timedelta(hours=1)] * 4)
+
+    response = _create_event(auth_client(alice))
+
+    _assert_throttled(response, retry_after=19 * 3600)
+    assert not Event.objects.exists()
+    assert EventCreation.objects.filter(user=alice).count() == 5
+
+
+def test_a_creation_forgets_the_hosts_creations_that_left_the_window(
+    clock: Clock, alice: User, bob: User, auth_client: Callable[[User], APIClient]
+) -> None:
+    """So the table holds a window's worth per user. Only the host's: the lock the
+    creation holds is the host's, and another user's rows wait for their own creation."""
+    _creations_ago(alice, clock, timedelta(hours=30), timedelta(hours=24), timedelta(hours=1))
+    _creations_ago(bob, clock, timedelta(hours=30))
+
+    assert _create_event(auth_client(alice)).status_code == 201
+
+    kept = EventCreation.objects.filter(user=alice).values_list("created_at", flat=True)
+    assert sorted(clock.now - created_at for created_at in kept) == [
+        timedelta(0),
+        timedelta(hours=1),
+    ]
+    assert EventCreation.objects.filter(user=bob).count() == 1
