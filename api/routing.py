@@ -74,19 +74,19 @@ class OutageGuard:
         self.application = application
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        state = {"websocket.accept": False, "websocket.close": False}
+        sent: set[str] = set()
 
         async def tracked(message: dict[str, Any]) -> None:
-            state[message["type"]] = True
+            sent.add(message["type"])
             await send(message)
 
         try:
             await self.application(scope, receive, tracked)
         except OUTAGES:
             logger.exception("WebSocket closed with 1013: a dependency does not answer")
-            if state["websocket.close"]:
+            if "websocket.close" in sent:
                 return
-            if not state["websocket.accept"]:
+            if "websocket.accept" not in sent:
                 await send({"type": "websocket.accept"})
             await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
 

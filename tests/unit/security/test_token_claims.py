@@ -47,6 +47,7 @@ def signed(**claims: Any) -> str:
         {"user_id": ""},
         {"user_id": "\u0661"},  # an Arabic-Indic digit one: Python's int() takes it
         {"user_id": "9" * 40},
+        {"user_id": "9" * 5000},  # past the 4,300 digits int() converts
         {"user_id": 2**70},
         {"user_id": ["1"]},
         {"user_id": {"id": 1}},
