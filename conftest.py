@@ -18,6 +18,8 @@ from pytest_django import Settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from tests import spec_validation
+from tests.browser import CHROMIUM
 from tests.helpers import PASSWORD
 
 if TYPE_CHECKING:
@@ -39,6 +41,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL=postgres://..."))
         if "redis" in item.keywords and not redis_url.startswith("redis"):
             item.add_marker(pytest.mark.skip(reason="needs REDIS_URL=redis://..."))
+        if "browser" in item.keywords and not CHROMIUM.exists():
+            item.add_marker(pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM}"))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -74,6 +78,16 @@ def _clear_cache() -> None:
             client.delete(*keys)
     else:
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _responses_match_the_spec(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every response a test client receives is validated against spec/openapi.yaml
+    (tests/spec_validation.py), unless the test is marked unchecked_responses."""
+    if not request.node.get_closest_marker("unchecked_responses"):
+        spec_validation.check_every_response(monkeypatch)
 
 
 @pytest.fixture

@@ -154,6 +154,21 @@ def contract_live(session: nox.Session) -> None:
 
 
 @nox.session
+def client_typescript(session: nox.Session) -> None:
+    """The TypeScript client's journey against uvicorn on PostgreSQL (needs node and npm)."""
+    install(session)
+    session.run(
+        "python",
+        "-m",
+        "tests.clients.run_typescript",
+        "--database-url",
+        POSTGRES_URL,
+        *session.posargs,
+        env={"REDIS_URL": ""},
+    )
+
+
+@nox.session
 def fuzz(session: nox.Session) -> None:
     """The contract suite with a much larger budget and a random seed, for hunting bugs."""
     install(session)

@@ -114,6 +114,11 @@ class RequestTooLarge(exceptions.APIException):
     default_code = "request_too_large"
     default_detail = "The request body is too large."
 
+    @classmethod
+    def over_limit(cls) -> RequestTooLarge:
+        """The 413 that states the limit: a client can tell how much to send."""
+        return cls(f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+
 
 class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE

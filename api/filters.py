@@ -142,6 +142,13 @@ def time_bound(field: str, label: str, bound: str) -> DateOrDateTimeFilter:
 
 
 class EventFilter(StrictFilterSet):
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        # `ordering=a&ordering=b` (how generated clients send an array) means `a,b`.
+        if data is not None and len(data.getlist("ordering")) > 1:
+            data = data.copy()
+            data.setlist("ordering", [",".join(data.getlist("ordering"))])
+        super().__init__(data, *args, **kwargs)
+
     host = documented(
         IdFilter(field_name="host_id"), ID_SCHEMA, "Only events hosted by this user id."
     )
@@ -186,7 +193,9 @@ ORDERING_PARAMETER = OpenApiParameter(
     "ordering",
     {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/EventOrdering"}},
     style="form",
-    explode=False,
-    description="Sort keys, comma-separated; default start_time. Prefix with - to "
-    "reverse. A field named again is ignored: its first mention sets its direction.",
+    explode=True,
+    description="Sort keys; default start_time. Prefix with - to reverse. Repeat the "
+    "parameter (`ordering=-title&ordering=start_time`) or separate keys with commas "
+    "(`ordering=-title,start_time`): both mean the same. A field named again is ignored: "
+    "its first mention sets its direction.",
 )

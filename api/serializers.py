@@ -7,12 +7,38 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from api import sessions
 from api.event_reads import EVENT_FIELDS, EVENT_READ_ONLY_FIELDS
 from api.ids import MAX_ID
 from api.models import MAX_PARTICIPANTS_LIMIT, Event, EventParticipant, Feedback, Invitation, User
+
+
+class JSONTypedField(serializers.Field):
+    """Input must have the JSON type the spec states: DRF's fields coerce, so a number
+    would be taken for a string field (0 became "0") and a string of digits for an
+    integer one, answers the spec does not describe."""
+
+    json_types: tuple[type, ...] = ()
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, self.json_types):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StringField(JSONTypedField, serializers.CharField):
+    json_types = (str,)
+
+
+class EmailField(JSONTypedField, serializers.EmailField):
+    json_types = (str,)
+
+
+class IntegerField(JSONTypedField, serializers.IntegerField):
+    json_types = (int,)
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -33,9 +59,9 @@ class AccountSerializer(serializers.ModelSerializer):
 
 # Account creation (POST /api/register/).
 class SignUpSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    username = StringField(max_length=150, validators=[UnicodeUsernameValidator()])
+    email = EmailField(max_length=254)
+    password = StringField(max_length=128, write_only=True, trim_whitespace=False)
 
     def validate_username(self, value: str) -> str:
         # Django stores usernames NFKC-normalised: compare what will be stored.
@@ -64,16 +90,26 @@ class SignUpSerializer(serializers.Serializer):
         ref_name = "Registration"
 
 
+class WrongCredentials(AuthenticationFailed):
+    default_code = "no_active_account"
+    default_detail = "Wrong username or password."
+
+
 class LoginSerializer(TokenObtainPairSerializer):
-    default_error_messages = {"no_active_account": "Wrong username or password."}
+    default_error_messages = {WrongCredentials.default_code: WrongCredentials.default_detail}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        try:
+            return super().validate(attrs)
+        except AuthenticationFailed as error:
+            raise WrongCredentials() from error
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Untrimmed: a username of only whitespace is a wrong username (401), as the spec
         # says of any string, not a blank field (400).
-        self.fields[self.username_field] = serializers.CharField(
-            write_only=True, trim_whitespace=False
-        )
+        self.fields[self.username_field] = StringField(write_only=True, trim_whitespace=False)
+        self.fields["password"] = StringField(write_only=True, trim_whitespace=False)
 
     @classmethod
     def get_token(cls, user: Any) -> Any:
@@ -87,7 +123,7 @@ class RefreshSerializer(serializers.Serializer):
     # Redeemed by api.sessions.rotate.
 
     # Untrimmed: any string that is not a valid token is a 401, whitespace included.
-    refresh = serializers.CharField(trim_whitespace=False)
+    refresh = StringField(trim_whitespace=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
         refresh = sessions.rotate(attrs["refresh"])
@@ -100,7 +136,7 @@ class TokenPairSerializer(serializers.Serializer):
 
 
 class LogoutSerializer(serializers.Serializer):
-    refresh = serializers.CharField(max_length=4096, trim_whitespace=False)
+    refresh = StringField(max_length=4096, trim_whitespace=False)
 
 
 # Validates event writes and describes events in the spec (a docstring here would be
@@ -109,10 +145,10 @@ class LogoutSerializer(serializers.Serializer):
 class EventSerializer(serializers.ModelSerializer):
     host = UserSerializer(read_only=True)
     participants_count = serializers.IntegerField(read_only=True, min_value=0)
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=5000, allow_blank=True, required=False)
-    location = serializers.CharField(max_length=200, allow_blank=True, required=False)
-    max_participants = serializers.IntegerField(min_value=1, max_value=MAX_PARTICIPANTS_LIMIT)
+    title = StringField(max_length=200)
+    description = StringField(max_length=5000, allow_blank=True, required=False)
+    location = StringField(max_length=200, allow_blank=True, required=False)
+    max_participants = IntegerField(min_value=1, max_value=MAX_PARTICIPANTS_LIMIT)
 
     class Meta:
         model = Event
@@ -163,9 +199,7 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 
 class InvitationCreateSerializer(serializers.Serializer):
-    invitee = serializers.IntegerField(
-        min_value=1, max_value=MAX_ID, help_text="Id of the user to invite."
-    )
+    invitee = IntegerField(min_value=1, max_value=MAX_ID, help_text="Id of the user to invite.")
 
     def validate_invitee(self, value: int) -> User:
         invitee = User.objects.filter(pk=value, is_active=True).first()
@@ -185,8 +219,8 @@ class InvitationAnswerSerializer(serializers.Serializer):
 
 class FeedbackSerializer(serializers.ModelSerializer):
     user = UserSerializer(read_only=True)
-    rating = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    rating = IntegerField(min_value=1, max_value=5)
+    comment = StringField(max_length=2000, allow_blank=True, required=False)
 
     class Meta:
         model = Feedback

@@ -16,5 +16,6 @@ urlpatterns = [
     path("me/", accounts.MeView.as_view(), name="me"),
     path("health/", operations.HealthView.as_view(), name="health"),
     path("ready/", operations.ReadyView.as_view(), name="ready"),
+    path("", operations.IndexView.as_view(), name="index"),
     path("", include(router.urls)),
 ]

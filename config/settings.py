@@ -42,6 +42,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "api.rest.middleware.RequestHeadLimitsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "api.rest.middleware.RejectNulInQueryStringMiddleware",
@@ -50,6 +51,20 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Cross-origin browser calls (CORS, django-cors-headers): off unless origins are listed,
+# e.g. CORS_ALLOWED_ORIGINS=https://app.example.org. Tokens travel in the Authorization
+# header, never in cookies, so credentials are not allowed; preflights are answered by
+# the middleware before any view, without credentials.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+if CORS_ALLOWED_ORIGINS:
+    INSTALLED_APPS.append("corsheaders")
+    MIDDLEWARE.insert(1, "corsheaders.middleware.CorsMiddleware")
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+# Response headers a browser app may read beyond the CORS-safelisted ones.
+CORS_EXPOSE_HEADERS = ["Retry-After", "WWW-Authenticate", "Allow", "Location"]
+CORS_PREFLIGHT_MAX_AGE = env.int("CORS_PREFLIGHT_MAX_AGE", default=3600)
 
 # Production transport security, on by default whenever DEBUG is off. Behind a TLS
 # proxy, set DJANGO_SECURE_PROXY_SSL_HEADER=1 so Django sees requests as HTTPS; where
@@ -219,14 +234,28 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Host events, register for them, invite each other and leave feedback.\n\n"
         "Errors are RFC 9457 problem details (`application/problem+json`) with a stable, "
-        "machine-readable `code`; validation errors (400) list each failing field in "
+        "machine-readable `code`; each response lists the codes it can carry. Validation "
+        "errors (400 `invalid`, `unknown_parameter`, `repeated_parameter`) list each failing "
+        "field or parameter in `errors`; a body that is not JSON (400 `parse_error`) has no "
         "`errors`. When several rules fail at once, the first of 401, 404, 403, 429, 400, "
         "409 answers.\n\n"
+        "Query strings are strict: a parameter an operation does not list is a 400 "
+        "`unknown_parameter`, and one it lists sent twice a 400 `repeated_parameter` "
+        "(`ordering`, an array, may be repeated).\n\n"
+        "Any operation, beyond the responses it lists:\n\n"
+        "- a method the path does not list: 405 `method_not_allowed`, with `Allow`;\n"
+        "- a request target (path and query) over 8,192 bytes: 414 `uri_too_long`; request "
+        "headers over 32,768 bytes in all: 431 `request_header_fields_too_large`. Both are "
+        "problem details; a server in front may refuse still longer ones itself, in its own "
+        "format (the README lists them per server).\n\n"
+        "HEAD is answered wherever GET is. Cross-origin browser calls (CORS) are refused "
+        "unless the deployment lists the calling origin (`CORS_ALLOWED_ORIGINS`); a "
+        "preflight `OPTIONS` request is then answered 200 without credentials.\n\n"
         "Datetimes are ISO 8601; a datetime without an offset is interpreted in UTC."
     ),
     # Semantic versioning; CHANGELOG.md says what changed, and `nox -s spec_compat` fails
     # a breaking change unless the major version (the minor one while 0.x) is raised.
-    "VERSION": "0.2.0",
+    "VERSION": "0.3.0",
     "LICENSE": {"name": "MIT", "url": "https://opensource.org/licenses/MIT"},
     "CONTACT": {"name": "Event Management API maintainers"},
     # Relative, so Swagger UI and clients reading /api/schema/ call the host serving it.
@@ -241,6 +270,10 @@ SPECTACULAR_SETTINGS = {
         "api.rest.openapi.add_named_enums",
         "api.rest.openapi.add_links",
         "api.rest.openapi.add_page_link_examples",
+        "api.rest.openapi.integer_path_ids",
+        "api.rest.openapi.require_response_fields",
+        "api.rest.openapi.add_field_error_codes",
+        "api.rest.openapi.add_head_operations",
     ],
     "ENUM_NAME_OVERRIDES": {
         "InvitationStatus": "api.models.Invitation.Status",

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework_simplejwt.exceptions import InvalidToken
 
 from api.apidocs.responses import errors
+from api.rest.authentication import UserInactive, UserNotFound
 from api.serializers import (
     AccountSerializer,
     LogoutSerializer,
     RefreshSerializer,
     SignUpSerializer,
     TokenPairSerializer,
+    WrongCredentials,
+)
+
+# A body that succeeds as it stands (a test signs it up and logs in with it).
+ACCOUNT_EXAMPLE = OpenApiExample(
+    "A new account",
+    value={
+        "username": "ada",
+        "email": "ada@example.org",
+        "password": "analytical-engine-1843",
+    },
+    request_only=True,
 )
 
 sign_up = extend_schema_view(
@@ -21,6 +35,7 @@ sign_up = extend_schema_view(
         description="Usernames and emails are unique regardless of case. Django's password "
         "validators apply (length, similarity to the username, common and numeric passwords).",
         request=SignUpSerializer,
+        examples=[ACCOUNT_EXAMPLE],
         responses={201: AccountSerializer, **errors(400, 429)},
     )
 )
@@ -31,9 +46,16 @@ login = extend_schema_view(
         operation_id="auth_login",
         summary="Obtain a JWT pair",
         description="Attempts are limited per username and per client address.",
+        examples=[
+            OpenApiExample(
+                "The account signed up",
+                value={k: ACCOUNT_EXAMPLE.value[k] for k in ("username", "password")},
+                request_only=True,
+            )
+        ],
         responses={
             200: TokenPairSerializer,
-            **errors(400, 401, 429, s401="Wrong username or password."),
+            **errors(400, 401, 429, raises=[WrongCredentials], s401="Wrong username or password."),
         },
     )
 )
@@ -54,6 +76,7 @@ refresh = extend_schema_view(
             **errors(
                 400,
                 401,
+                raises=[InvalidToken, UserNotFound, UserInactive],
                 s401="The refresh token is invalid, expired, already used, or its session ended.",
             ),
         },

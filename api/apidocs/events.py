@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 
 from api.apidocs.responses import errors
 from api.exceptions import (
     EVENT_NOT_FOUND,
+    AlreadyInvited,
+    AlreadyParticipant,
     AlreadyRegistered,
     CapacityBelowParticipants,
+    EventCreationLimitReached,
     EventFull,
+    EventNotStarted,
     EventStarted,
+    FeedbackExists,
     RegistrationClosed,
 )
 from api.filters import ORDERING_PARAMETER
@@ -29,6 +34,20 @@ CHANGE_RULE = (
 )
 CHANGE_CONFLICTS = [CapacityBelowParticipants, EventStarted]
 
+# What Swagger UI pre-fills: a body that succeeds as it stands (a test posts it).
+EVENT_EXAMPLE = OpenApiExample(
+    "A workshop",
+    value={
+        "title": "Django workshop",
+        "description": "Bring a laptop.",
+        "location": "Berlin",
+        "start_time": "2099-06-01T18:00:00Z",
+        "end_time": "2099-06-01T21:00:00Z",
+        "max_participants": 30,
+    },
+    request_only=True,
+)
+
 events = extend_schema_view(
     list=extend_schema(
         tags=["events"],
@@ -44,7 +63,11 @@ events = extend_schema_view(
         summary="Create an event",
         description="The caller becomes the host; a `host` in the body is ignored. Each user "
         "may create 5 events per rolling 24 hours; deleting an event does not give one back.",
-        responses={201: EventSerializer, **errors(400, 401, 429)},
+        examples=[EVENT_EXAMPLE],
+        responses={
+            201: EventSerializer,
+            **errors(400, 401, 429, raises=[EventCreationLimitReached]),
+        },
     ),
     retrieve=extend_schema(
         tags=["events"],
@@ -57,6 +80,7 @@ events = extend_schema_view(
         operation_id="events_update",
         summary="Replace an event",
         description=CHANGE_RULE,
+        examples=[EVENT_EXAMPLE],
         responses={
             200: EventSerializer,
             **errors(
@@ -75,6 +99,7 @@ events = extend_schema_view(
         operation_id="events_partial_update",
         summary="Change some fields of an event",
         description=CHANGE_RULE,
+        examples=[OpenApiExample("More seats", value={"max_participants": 40}, request_only=True)],
         responses={
             200: EventSerializer,
             **errors(400, 401, 403, 404, 409, conflicts=CHANGE_CONFLICTS, s404=EVENT_NOT_FOUND),
@@ -102,7 +127,8 @@ participate = extend_schema(
             409,
             conflicts=[EventFull, AlreadyRegistered, RegistrationClosed],
             s404=EVENT_NOT_FOUND,
-            s409="already_registered, event_full or registration_closed (the event has started).",
+            s409="`already_registered`, `event_full` or `registration_closed` (the event has "
+            "started).",
         ),
     },
 )
@@ -118,8 +144,9 @@ leave = extend_schema(
             401,
             404,
             409,
+            conflicts=[RegistrationClosed],
             s404="No event with this id, or you are not registered for it.",
-            s409="registration_closed: the event has started.",
+            s409="`registration_closed`: the event has started.",
         ),
     },
 )
@@ -139,6 +166,7 @@ invite = extend_schema(
     description="Host only. A user may hold one pending invitation per event; after they "
     "decline, they can be invited again.",
     request=InvitationCreateSerializer,
+    examples=[OpenApiExample("Invite user 2", value={"invitee": 2}, request_only=True)],
     responses={
         201: InvitationSerializer,
         **errors(
@@ -147,9 +175,9 @@ invite = extend_schema(
             403,
             404,
             409,
+            conflicts=[AlreadyInvited, AlreadyParticipant, RegistrationClosed],
             s400="Unknown invitee, or the host inviting themselves.",
             s404=EVENT_NOT_FOUND,
-            s409="already_invited, already_participant or registration_closed.",
         ),
     },
 )
@@ -168,6 +196,11 @@ feedback_create = extend_schema(
     summary="Leave feedback",
     description="Participants only, once the event has started, once per event.",
     request=FeedbackSerializer,
+    examples=[
+        OpenApiExample(
+            "Five stars", value={"rating": 5, "comment": "Great evening."}, request_only=True
+        )
+    ],
     responses={
         201: FeedbackSerializer,
         **errors(
@@ -176,9 +209,9 @@ feedback_create = extend_schema(
             403,
             404,
             409,
+            conflicts=[FeedbackExists, EventNotStarted],
             s403="Only participants may leave feedback.",
             s404=EVENT_NOT_FOUND,
-            s409="feedback_exists, or event_not_started.",
         ),
     },
 )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 
 from api.apidocs.responses import errors
-from api.exceptions import INVITATION_NOT_FOUND
+from api.exceptions import (
+    INVITATION_NOT_FOUND,
+    EventFull,
+    InvitationAnswered,
+    RegistrationClosed,
+)
 from api.serializers import InvitationAnswerSerializer, InvitationSerializer
 
 invitations = extend_schema_view(
@@ -31,6 +36,7 @@ invitations = extend_schema_view(
         "stays PENDING. If you registered on your own meanwhile, accepting succeeds without a "
         "second registration.",
         request=InvitationAnswerSerializer,
+        examples=[OpenApiExample("Accept", value={"status": "ACCEPTED"}, request_only=True)],
         responses={
             200: InvitationSerializer,
             **errors(
@@ -38,9 +44,9 @@ invitations = extend_schema_view(
                 401,
                 404,
                 409,
+                conflicts=[InvitationAnswered, EventFull, RegistrationClosed],
                 s400="status is missing, or is PENDING.",
                 s404=INVITATION_NOT_FOUND,
-                s409="invitation_answered, event_full or registration_closed.",
             ),
         },
     ),

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 
-from api.exceptions import Conflict
+from api.exceptions import Conflict, RequestTooLarge, ServiceUnavailable
 
 
 class FieldErrorSerializer(serializers.Serializer):
@@ -52,7 +53,11 @@ ERROR_DESCRIPTIONS = {
     503: "Temporarily unavailable (database or Redis); retry after Retry-After seconds.",
 }
 
-NUL_IN_QUERY_STRING = "The query string carries a NUL character."
+QUERY_STRING_REFUSED = (
+    "The query string is refused: a parameter this operation does not take "
+    "(`unknown_parameter`) or a NUL character (`invalid`); or the request cannot be read "
+    "(`parse_error`: a Host this server does not serve, too many parameters)."
+)
 
 RETRY_AFTER_HEADER = {
     "Retry-After": {
@@ -62,24 +67,74 @@ RETRY_AFTER_HEADER = {
 }
 
 
+# The classes each status's problem comes from, wherever an operation declares it.
+# 400 and 401 depend on the operation (its body, parameters and credentials) and are
+# completed by api.rest.openapi.AutoSchema; 409s are the operation's own conflicts.
+STATUS_RAISES: dict[int, tuple[type[exceptions.APIException], ...]] = {
+    403: (exceptions.PermissionDenied,),
+    404: (exceptions.NotFound,),
+    405: (exceptions.MethodNotAllowed,),
+    413: (RequestTooLarge,),
+    415: (exceptions.UnsupportedMediaType,),
+    429: (exceptions.Throttled,),
+    503: (ServiceUnavailable,),
+}
+
+
+def problem_code(exception_class: type[exceptions.APIException]) -> str:
+    """The ``code`` a problem from this class carries."""
+    return str(getattr(exception_class, "problem_code", exception_class.default_code))
+
+
+def problem_schema(codes: Iterable[str]) -> dict[str, Any]:
+    """The Problem component, narrowed to the codes one response can carry."""
+    return {
+        "allOf": [
+            {"$ref": "#/components/schemas/Problem"},
+            {
+                "type": "object",
+                "required": ["code"],
+                "properties": {"code": {"type": "string", "enum": sorted(set(codes))}},
+            },
+        ]
+    }
+
+
 def errors(
-    *statuses: int, conflicts: Iterable[type[Conflict]] = (), **descriptions: str
+    *statuses: int,
+    conflicts: Iterable[type[Conflict]] = (),
+    raises: Iterable[type[exceptions.APIException]] = (),
+    **descriptions: str,
 ) -> dict[int, OpenApiResponse]:
     """The error statuses an operation answers with, as ``responses`` entries.
 
-    ``descriptions`` overrides the default text per status, keyed ``s409`` etc.
-    ``conflicts`` are the 409s it can raise: each becomes an example whose code and
-    detail come from the exception class itself, so the spec says what the server says.
+    Each response enumerates its ``code`` values, from the exception classes: the
+    status's usual ones (``STATUS_RAISES``), the ``conflicts`` (409s) and any others the
+    operation ``raises``. ``descriptions`` overrides the default text per status, keyed
+    ``s409`` etc.; a 409 without one lists its codes. Each conflict also becomes an
+    example whose code and detail come from the class itself, so the spec says what the
+    server says.
     """
-    examples = {409: [conflict_example(conflict.example()) for conflict in conflicts]}
-    return {
-        status: OpenApiResponse(
-            response=ProblemSerializer,
-            description=descriptions.get(f"s{status}", ERROR_DESCRIPTIONS[status]),
-            examples=examples.get(status) or None,
+    conflicts = list(conflicts)
+    raised = [*conflicts, *raises]
+    responses = {}
+    for status in statuses:
+        classes = [*STATUS_RAISES.get(status, ()), *(c for c in raised if c.status_code == status)]
+        examples = [conflict_example(c.example()) for c in conflicts] if status == 409 else []
+        default = ERROR_DESCRIPTIONS[status]
+        if status == 409 and conflicts:
+            default = _either(problem_code(c) for c in conflicts) + "."
+        responses[status] = OpenApiResponse(
+            response=problem_schema(problem_code(c) for c in classes),
+            description=descriptions.get(f"s{status}", default),
+            examples=examples or None,
         )
-        for status in statuses
-    }
+    return responses
+
+
+def _either(codes: Iterable[str]) -> str:
+    names = [f"`{code}`" for code in codes]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def conflict_example(conflict: Conflict) -> OpenApiExample:
@@ -96,3 +151,48 @@ def conflict_example(conflict: Conflict) -> OpenApiExample:
         response_only=True,
         status_codes=["409"],
     )
+
+
+# Codes the validation code raises by name, beside those of the fields' own messages.
+RAISED_FIELD_CODES = (
+    "unique",  # sign-up: username or email taken
+    "past",  # an event's start time not in the future
+    "before_start",  # an event's end not after its start
+    "does_not_exist",  # an invitee that is not a user
+    "self_invite",  # a host inviting themselves
+    "blank",  # a query parameter sent empty (api.filters.StrictFilterSet)
+    "page_too_deep",  # api.rest.pagination
+    "null_characters_not_allowed",  # a NUL in the query string (api.rest.middleware)
+    "unknown_parameter",  # api.rest.query
+    "repeated_parameter",  # api.rest.query
+    "surrogate_characters_not_allowed",  # DRF's validator on every CharField
+)
+
+
+def field_error_codes() -> list[str]:
+    """Every code a field error can carry: the error messages of every field a request
+    body or query string is read with, and the codes raised by name."""
+    from api import filters
+    from api import serializers as api_serializers
+
+    codes = set(RAISED_FIELD_CODES)
+    for value in vars(api_serializers).values():
+        ours = getattr(value, "__module__", None) == api_serializers.__name__
+        if ours and isinstance(value, type) and issubclass(value, serializers.Serializer):
+            codes |= _serializer_codes(value())
+    for filterset in (filters.EventFilter, filters.InvitationFilter):
+        for filter_ in filterset.base_filters.values():
+            codes |= set(filter_.field.error_messages)
+    return sorted(codes)
+
+
+def _serializer_codes(serializer: serializers.Serializer) -> set[str]:
+    codes = set(serializer.error_messages)
+    for field in serializer.fields.values():
+        if field.read_only:
+            continue
+        if isinstance(field, serializers.Serializer):
+            codes |= _serializer_codes(field)
+        else:
+            codes |= set(field.error_messages)
+    return codes

@@ -8,19 +8,34 @@ page links).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from drf_spectacular import openapi
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticatedOrReadOnly
 
 from api.apidocs.responses import (
     ERROR_DESCRIPTIONS,
-    NUL_IN_QUERY_STRING,
+    QUERY_STRING_REFUSED,
     RETRY_AFTER_HEADER,
+    STATUS_RAISES,
     ProblemSerializer,
+    field_error_codes,
+    problem_code,
+    problem_schema,
 )
+from api.filters import ID_SCHEMA
+from api.rest.authentication import FAILURES
 from api.rest.problems import PROBLEM_CONTENT_TYPE
+from api.rest.query import REPEATABLE, RepeatedParameter, UnknownParameter
+
+OPTIONAL_CREDENTIALS_REFUSED = (
+    "Anyone may call this without credentials, but an Authorization header that is sent "
+    "is checked: a malformed one, or an invalid or expired token, is refused. Send none "
+    "instead of a stale one."
+)
 
 
 class BearerScheme(SimpleJWTScheme):
@@ -38,31 +53,58 @@ class AutoSchema(openapi.AutoSchema):
         operation = super().get_operation(*args, **kwargs)
         if not operation:
             return operation
+        responses = operation["responses"]
         # Any operation can meet a database (or Redis) outage.
-        operation["responses"].setdefault(
-            "503", self._get_response_for_code(ProblemSerializer, "503", [PROBLEM_CONTENT_TYPE])
-        )
-        operation["responses"]["503"]["description"] = ERROR_DESCRIPTIONS[503]
-        # api.rest.middleware.RejectNulInQueryStringMiddleware answers 400 on every path, so
-        # operations that take no other input can return it too (the health checks' only 4xx).
-        if "400" not in operation["responses"]:
-            operation["responses"]["400"] = self._get_response_for_code(
-                ProblemSerializer, "400", [PROBLEM_CONTENT_TYPE]
-            )
-            operation["responses"]["400"]["description"] = NUL_IN_QUERY_STRING
+        responses.setdefault("503", self._problem_response(503))
+        responses["503"]["description"] = ERROR_DESCRIPTIONS[503]
         if "requestBody" in operation:
             for status_code in (413, 415):
-                operation["responses"].setdefault(
-                    str(status_code),
-                    self._get_response_for_code(
-                        ProblemSerializer, str(status_code), [PROBLEM_CONTENT_TYPE]
-                    ),
+                responses.setdefault(str(status_code), self._problem_response(status_code))
+                responses[str(status_code)]["description"] = ERROR_DESCRIPTIONS[status_code]
+        # Every operation checks its query string (api.rest.query), and a NUL anywhere in
+        # it is refused by api.rest.middleware: a 400 even where no other input is taken.
+        if "400" not in responses:
+            responses["400"] = self._problem_response(400)
+            responses["400"]["description"] = QUERY_STRING_REFUSED
+        _add_codes(responses["400"], self._bad_request_codes(operation))
+        # Wherever an Authorization header is read, a bad one is a 401, on operations
+        # that anyone may call too.
+        if self.view.get_authenticators():
+            codes = [problem_code(failure) for failure in FAILURES]
+            if {} not in self.get_auth():
+                codes.append(problem_code(exceptions.NotAuthenticated))
+            elif "401" not in responses:
+                responses["401"] = self._problem_response(401)
+                responses["401"]["description"] = OPTIONAL_CREDENTIALS_REFUSED
+            responses.setdefault("401", self._problem_response(401))
+            _add_codes(responses["401"], codes)
+        for status_code, response in responses.items():
+            if status_code.startswith(("4", "5")):
+                _add_codes(
+                    response, [problem_code(c) for c in STATUS_RAISES.get(int(status_code), ())]
                 )
-                operation["responses"][str(status_code)]["description"] = ERROR_DESCRIPTIONS[
-                    status_code
-                ]
-        operation["responses"] = dict(sorted(operation["responses"].items()))
+        operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def _problem_response(self, status_code: int) -> dict[str, Any]:
+        response = self._get_response_for_code(
+            ProblemSerializer, str(status_code), [PROBLEM_CONTENT_TYPE]
+        )
+        response["description"] = ERROR_DESCRIPTIONS.get(status_code, "")
+        return response
+
+    def _bad_request_codes(self, operation: dict[str, Any]) -> list[str]:
+        # parse_error: a body that is not JSON, and on any request a Host the server does
+        # not serve or more parameters than it reads (api.rest.problems).
+        codes = [
+            problem_code(exceptions.ValidationError),
+            problem_code(UnknownParameter),
+            problem_code(exceptions.ParseError),
+        ]
+        query = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
+        if any(p["name"] not in REPEATABLE for p in query):
+            codes.append(problem_code(RepeatedParameter))
+        return codes
 
     def get_auth(self) -> list[dict[str, Any]]:
         # Views without authentication classes (login, token refresh) get no `security`
@@ -92,6 +134,19 @@ class AutoSchema(openapi.AutoSchema):
         if status_code in ("429", "503"):
             response["headers"] = RETRY_AFTER_HEADER
         return response
+
+
+def _add_codes(response: dict[str, Any], codes: list[str]) -> None:
+    """Widen the codes a problem response enumerates by ``codes``."""
+    if not codes:
+        return
+    media = response["content"][PROBLEM_CONTENT_TYPE]
+    schema = media["schema"]
+    if "allOf" not in schema:
+        media["schema"] = problem_schema(codes)
+        return
+    enum = schema["allOf"][1]["properties"]["code"]["enum"]
+    enum[:] = sorted(set(enum) | set(codes))
 
 
 def add_named_enums(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
@@ -176,4 +231,75 @@ def add_page_link_examples(result: dict[str, Any], generator: Any, **kwargs: Any
         properties = schemas[name]["properties"]
         properties["next"].setdefault("example", f"{url}?page=4")
         properties["previous"].setdefault("example", f"{url}?page=2")
+    return result
+
+
+def integer_path_ids(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
+    """Path ids are the integers the bodies carry, so a client passes ``event.id`` as is.
+
+    The URL pattern (api.ids.ID_PATH_PATTERN) is what drf-spectacular reads, a string;
+    any integer in range is accepted, and one of no event is a 404.
+    """
+    for operations in result["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter["name"] == "id":
+                    parameter["schema"] = dict(ID_SCHEMA)
+    return result
+
+
+def require_response_fields(
+    result: dict[str, Any], generator: Any, **kwargs: Any
+) -> dict[str, Any]:
+    """Every field of a response component is always present (null where it may be): the
+    serializers render all of them. Request components and problems keep their own."""
+    for name, schema in result["components"]["schemas"].items():
+        if name.endswith("Request") or name in OPTIONAL_MEMBERS or "properties" not in schema:
+            continue
+        schema["required"] = sorted(schema["properties"])
+    return result
+
+
+OPTIONAL_MEMBERS = {"Problem"}
+
+
+def add_field_error_codes(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
+    """Name the codes a field error can carry, so clients can switch over them."""
+    schemas = result["components"]["schemas"]
+    schemas["FieldErrorCode"] = {
+        "type": "string",
+        "enum": field_error_codes(),
+        "description": "Why one input failed.",
+    }
+    schemas["FieldError"]["properties"]["code"] = {
+        "allOf": [{"$ref": "#/components/schemas/FieldErrorCode"}],
+        "description": schemas["FieldError"]["properties"]["code"].get("description", ""),
+    }
+    result["components"]["schemas"] = dict(sorted(schemas.items()))
+    return result
+
+
+def add_head_operations(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
+    """HEAD wherever GET is (RFC 9110 requires both; uptime monitors probe with HEAD): the
+    same statuses and headers, no body. drf-spectacular leaves HEAD out."""
+    for operations in result["paths"].values():
+        get = operations.get("get")
+        if get is None:
+            continue
+        head = copy.deepcopy(get)
+        head["operationId"] = f"{get['operationId']}_head"
+        head["summary"] = f"{get.get('summary', '')} (headers only)".strip()
+        head["description"] = (
+            "GET without the body: the same status and headers (the media type is the "
+            "one GET would send; no content follows)."
+        )
+        for response in head["responses"].values():
+            response.pop("links", None)
+            for media in response.get("content", {}).values():
+                media.pop("examples", None)
+        operations["head"] = head
+        order = ["get", "head", "put", "patch", "post", "delete"]
+        ordered = sorted(operations.items(), key=lambda item: order.index(item[0]))
+        operations.clear()
+        operations.update(ordered)
     return result

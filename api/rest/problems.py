@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 from redis.exceptions import RedisError
 from rest_framework import exceptions
@@ -86,7 +87,7 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
     if isinstance(exc, PermissionDenied):
         return exceptions.PermissionDenied()
     if isinstance(exc, RequestDataTooBig):
-        return RequestTooLarge()
+        return RequestTooLarge.over_limit()
     if isinstance(exc, SuspiciousOperation):
         return exceptions.ParseError("The request could not be understood.")
     if isinstance(exc, IntegrityError):
@@ -126,7 +127,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         message = (
             errors[0]["message"] if len(errors) == 1 else f"{len(errors)} errors in the request."
         )
-        body = problem(api_exception.status_code, "invalid", message, errors)
+        # Query-string errors (api.rest.query) name their own code; other input is invalid.
+        code = getattr(api_exception, "problem_code", "invalid")
+        body = problem(api_exception.status_code, code, message, errors)
     elif isinstance(detail, dict):
         # simplejwt's token errors carry {"detail", "code", "messages"}.
         body = problem(
@@ -156,7 +159,19 @@ def bad_request_view(request: HttpRequest, exception: Exception | None = None) -
 
 @csrf_exempt
 def not_found_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return problem_response(404, "not_found", "No resource at this address.")
+    detail = "No resource at this address."
+    if _exists(request.path + "/"):
+        detail += f" Did you mean {request.path}/ (with a trailing slash)?"
+    return problem_response(404, "not_found", detail)
+
+
+def _exists(path: str) -> bool:
+    """Whether ``path`` is a real address, not one the catch-all 404 answers."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    return match.func is not not_found_view
 
 
 def csrf_failure_view(request: HttpRequest, reason: str = "") -> JsonResponse:

@@ -13,6 +13,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from api import services, sessions
 from api.apidocs import accounts as docs
 from api.permissions import signed_in_user
+from api.rest.query import StrictQueryParameters
 from api.serializers import (
     AccountSerializer,
     LoginSerializer,
@@ -24,7 +25,7 @@ from api.throttles import LoginAddressThrottle, LoginUsernameThrottle, SignUpThr
 
 
 @docs.sign_up
-class SignUpView(generics.GenericAPIView):
+class SignUpView(StrictQueryParameters, generics.GenericAPIView):
     permission_classes = [AllowAny]
     authentication_classes = ()
     throttle_classes = [SignUpThrottle]
@@ -39,7 +40,7 @@ class SignUpView(generics.GenericAPIView):
 
 
 @docs.login
-class LoginView(TokenObtainPairView):
+class LoginView(StrictQueryParameters, TokenObtainPairView):
     serializer_class = LoginSerializer
     authentication_classes = ()
     throttle_classes = [LoginUsernameThrottle, LoginAddressThrottle]
@@ -47,14 +48,14 @@ class LoginView(TokenObtainPairView):
 
 
 @docs.refresh
-class RefreshView(TokenRefreshView):
+class RefreshView(StrictQueryParameters, TokenRefreshView):
     serializer_class = RefreshSerializer
     authentication_classes = ()
     http_method_names = ["post"]
 
 
 @docs.logout
-class LogoutView(generics.GenericAPIView):
+class LogoutView(StrictQueryParameters, generics.GenericAPIView):
     serializer_class = LogoutSerializer
     http_method_names = ["post"]
 
@@ -66,9 +67,9 @@ class LogoutView(generics.GenericAPIView):
 
 
 @docs.me
-class MeView(generics.RetrieveAPIView):
+class MeView(StrictQueryParameters, generics.RetrieveAPIView):
     serializer_class = AccountSerializer
-    http_method_names = ["get"]
+    http_method_names = ["get", "head"]
 
     def get_object(self) -> Any:
         return self.request.user

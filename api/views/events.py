@@ -11,8 +11,10 @@ import builtins
 from typing import Any, cast
 
 from django.db.models import QuerySet
+from django.http import Http404
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,6 +22,7 @@ from rest_framework.throttling import BaseThrottle
 
 from api import event_reads, selectors, services
 from api.apidocs import events as docs
+from api.exceptions import EVENT_NOT_FOUND
 from api.filters import EventFilter
 from api.ids import ID_PATH_PATTERN
 from api.models import Event
@@ -30,6 +33,7 @@ from api.permissions import (
     signed_in_user,
 )
 from api.rest.pagination import CappedPageNumberPagination, PageNumberPagination
+from api.rest.query import StrictQueryParameters
 from api.serializers import (
     EventSerializer,
     FeedbackSerializer,
@@ -49,7 +53,7 @@ NESTED_LIST: dict[str, Any] = {"pagination_class": PageNumberPagination, "filter
 
 
 @docs.events
-class EventViewSet(viewsets.ModelViewSet):
+class EventViewSet(StrictQueryParameters, viewsets.ModelViewSet):
     # Writes and nested actions need the model instance only (host for permissions, the
     # row to lock); every response shows the event as api.event_reads renders it.
     queryset = Event.objects.all()
@@ -59,11 +63,18 @@ class EventViewSet(viewsets.ModelViewSet):
     pagination_class = CappedPageNumberPagination
     filterset_class = EventFilter
     lookup_value_regex = ID_PATH_PATTERN
-    http_method_names = ["get", "post", "put", "patch", "delete"]
+    http_method_names = ["get", "head", "post", "put", "patch", "delete"]
+    list_actions = frozenset({"list", "participants", "feedback"})
 
     def get_throttles(self) -> builtins.list[BaseThrottle]:
         # The creation limit is the only throttle, and only creation has it.
         return [EventCreationThrottle()] if self.action == "create" else []
+
+    def get_object(self) -> Event:
+        try:
+            return cast("Event", super().get_object())
+        except Http404 as error:
+            raise NotFound(EVENT_NOT_FOUND) from error
 
     def filter_queryset(self, queryset: QuerySet[Any, Any]) -> QuerySet[Any, Any]:
         # Only the list filters: a query string on /events/{id}/... must not hide the event.
@@ -84,7 +95,9 @@ class EventViewSet(viewsets.ModelViewSet):
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Anyone may read an event, so there is no object permission to check and the
         # row is fetched without building a queryset.
-        return Response(event_reads.event_or_404(int(kwargs[self.lookup_field])))
+        event = event_reads.event_or_404(int(kwargs[self.lookup_field]))
+        self.check_query_string()
+        return Response(event)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
-from django.views import View
+from django.http import HttpResponse
+from django.urls import reverse
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,16 +20,40 @@ from rest_framework.views import APIView
 
 from api.apidocs import operations as docs
 from api.exceptions import ServiceUnavailable
+from api.rest.query import StrictQueryParameters
 
 logger = logging.getLogger(__name__)
 
 
-class PublicProbeView(APIView):
-    """Probes answer anyone, without credentials, to GET only."""
+class PublicProbeView(StrictQueryParameters, APIView):
+    """Probes answer anyone, without credentials, to GET and HEAD (uptime monitors
+    probe with HEAD)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
-    http_method_names = ["get"]
+    http_method_names = ["get", "head"]
+
+
+class IndexView(PublicProbeView):
+    """GET /api/: where `make run` says the API is, so it answers with directions."""
+
+    @docs.index
+    def get(self, request: Request) -> Response:
+        return Response(
+            {name: request.build_absolute_uri(reverse(route)) for name, route in INDEX_ROUTES}
+        )
+
+
+INDEX_ROUTES = [
+    ("schema", "schema"),
+    ("docs", "docs"),
+    ("redoc", "redoc"),
+    ("events", "event-list"),
+    ("invitations", "invitation-list"),
+    ("me", "me"),
+    ("register", "register"),
+    ("login", "login"),
+]
 
 
 class HealthView(PublicProbeView):
@@ -65,10 +89,9 @@ def _checked_in_spec() -> bytes:
     return SPEC_PATH.read_bytes()
 
 
-class CheckedInSpecView(View):
+class CheckedInSpecView(PublicProbeView):
     """Serves spec/openapi.yaml as checked in: the contract, not what the code says today."""
 
-    http_method_names = ["get"]
-
-    def get(self, request: HttpRequest) -> HttpResponse:
+    @docs.schema
+    def get(self, request: Request) -> HttpResponse:
         return HttpResponse(_checked_in_spec(), content_type="application/vnd.oai.openapi")

@@ -301,10 +301,10 @@ def test_events_are_ordered_as_asked(
     [
         pytest.param("title,-title", ["Alpha", "Bravo", "Charlie"], 2, id="title-then-reversed"),
         pytest.param(
-            "-title," + ",".join(["title"] * 2000),
+            "-title," + ",".join(["title"] * 1000),
             ["Charlie", "Bravo", "Alpha"],
             2,
-            id="reversed-then-2000-times",
+            id="reversed-then-1000-times",
         ),
         pytest.param(
             "created_at,title,-created_at",
@@ -478,7 +478,8 @@ def test_a_page_size_beyond_64_bits_means_the_largest_page(
 def test_a_huge_page_number_is_answered_without_converting_it(
     api_client: APIClient, event: Event
 ) -> None:
-    response = api_client.get("/api/events/", {"page": "9" * 100_000})
+    # As long as the request target limit allows (8 KiB).
+    response = api_client.get("/api/events/", {"page": "9" * 8_000})
 
     assert_problem(response, 404, "not_found")
 
