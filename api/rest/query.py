@@ -4,7 +4,8 @@ sent twice, is a 400 naming it, never a silent misreading.
 ``?hots=1`` used to list every event (the filter is ``host``), and
 ``?ordering=-title&ordering=start_time`` sorted by the last value only. The parameters
 an operation takes are the ones the spec lists for it, which drf-spectacular derives
-from the same filter set and paginator this reads; a test holds the two equal.
+from the same filter set and paginator this reads; tests send every listed parameter
+(accepted) and an unlisted one (refused) to every operation.
 """
 
 from __future__ import annotations
@@ -65,12 +66,11 @@ def _listing(names: frozenset[str]) -> str:
 
 
 # For API views: a method they do not take is a 405 first, and the query string holds
-# only the operation's parameters. Checked where
-# the other input is (after authentication, the lookup, permissions and throttles), so
-# the documented order of answers stands: for a detail route after ``get_object``,
-# otherwise once the request is admitted. Views listing something name the actions that
-# do in ``list_actions``. (A comment, not a docstring: drf-spectacular would make a
-# docstring every operation's description.)
+# only the operation's parameters. Checked where the other input is (after
+# authentication, the lookup, permissions and throttles), so the documented order of
+# answers stands: for a detail route after ``get_object``, otherwise once the request is
+# admitted. Views listing something name the actions that do in ``list_actions``. (A
+# comment, not a docstring: drf-spectacular would make it every operation's description.)
 class StrictQueryParameters(APIView):
     list_actions: frozenset[str] = frozenset({"list"})
 
