@@ -67,9 +67,9 @@ RETRY_AFTER_HEADER = {
 }
 
 
-# The classes each status's problem comes from, wherever an operation declares it.
-# 400 and 401 depend on the operation (its body, parameters and credentials) and are
-# completed by api.rest.openapi.AutoSchema; 409s are the operation's own conflicts.
+# The classes each status's problem comes from, wherever an operation declares it;
+# api.rest.openapi.AutoSchema adds their codes, and the 400s and 401s that depend on the
+# operation (its body, parameters and credentials). 409s are the operation's own.
 STATUS_RAISES: dict[int, tuple[type[exceptions.APIException], ...]] = {
     403: (exceptions.PermissionDenied,),
     404: (exceptions.NotFound,),
@@ -109,9 +109,10 @@ def errors(
     """The error statuses an operation answers with, as ``responses`` entries.
 
     Each response enumerates its ``code`` values, from the exception classes: the
-    status's usual ones (``STATUS_RAISES``), the ``conflicts`` (409s) and any others the
-    operation ``raises``. ``descriptions`` overrides the default text per status, keyed
-    ``s409`` etc.; a 409 without one lists its codes. Each conflict also becomes an
+    ``conflicts`` (409s) and any others the operation ``raises`` here, the status's
+    usual ones (``STATUS_RAISES``) in api.rest.openapi.AutoSchema. ``descriptions``
+    overrides the default text per status, keyed ``s409`` etc.; a 409 without one lists
+    its codes. Each conflict also becomes an
     example whose code and detail come from the class itself, so the spec says what the
     server says.
     """
@@ -119,7 +120,7 @@ def errors(
     raised = [*conflicts, *raises]
     responses = {}
     for status in statuses:
-        classes = [*STATUS_RAISES.get(status, ()), *(c for c in raised if c.status_code == status)]
+        classes = [c for c in raised if c.status_code == status]
         examples = [conflict_example(c.example()) for c in conflicts] if status == 409 else []
         default = ERROR_DESCRIPTIONS[status]
         if status == 409 and conflicts:
@@ -163,8 +164,6 @@ RAISED_FIELD_CODES = (
     "blank",  # a query parameter sent empty (api.filters.StrictFilterSet)
     "page_too_deep",  # api.rest.pagination
     "null_characters_not_allowed",  # a NUL in the query string (api.rest.middleware)
-    "unknown_parameter",  # api.rest.query
-    "repeated_parameter",  # api.rest.query
     "surrogate_characters_not_allowed",  # DRF's validator on every CharField
 )
 
@@ -174,8 +173,9 @@ def field_error_codes() -> list[str]:
     body or query string is read with, and the codes raised by name."""
     from api import filters
     from api import serializers as api_serializers
+    from api.rest.query import RepeatedParameter, UnknownParameter
 
-    codes = set(RAISED_FIELD_CODES)
+    codes = {*RAISED_FIELD_CODES, UnknownParameter.problem_code, RepeatedParameter.problem_code}
     for value in vars(api_serializers).values():
         ours = getattr(value, "__module__", None) == api_serializers.__name__
         if ours and isinstance(value, type) and issubclass(value, serializers.Serializer):

@@ -45,9 +45,10 @@ class BearerScheme(SimpleJWTScheme):
 
 
 class AutoSchema(openapi.AutoSchema):
-    """Error responses are problem+json, 429 and 503 carry Retry-After, every operation
-    documents the 400 and 503 any request can earn, and every operation that takes a body
-    the 413 and 415 that any body can earn."""
+    """Error responses are problem+json enumerating their codes, 429 and 503 carry
+    Retry-After, every operation documents the 400 and 503 any request can earn (and the
+    401 where credentials are read), and every operation that takes a body the 413 and
+    415 that any body can earn."""
 
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         operation = super().get_operation(*args, **kwargs)
@@ -71,12 +72,13 @@ class AutoSchema(openapi.AutoSchema):
         # that anyone may call too.
         if self.view.get_authenticators():
             codes = [problem_code(failure) for failure in FAILURES]
-            if {} not in self.get_auth():
+            required = {} not in self.get_auth()
+            if required:
                 codes.append(problem_code(exceptions.NotAuthenticated))
-            elif "401" not in responses:
+            if "401" not in responses:
                 responses["401"] = self._problem_response(401)
-                responses["401"]["description"] = OPTIONAL_CREDENTIALS_REFUSED
-            responses.setdefault("401", self._problem_response(401))
+                if not required:
+                    responses["401"]["description"] = OPTIONAL_CREDENTIALS_REFUSED
             _add_codes(responses["401"], codes)
         for status_code, response in responses.items():
             if status_code.startswith(("4", "5")):
@@ -138,8 +140,6 @@ class AutoSchema(openapi.AutoSchema):
 
 def _add_codes(response: dict[str, Any], codes: list[str]) -> None:
     """Widen the codes a problem response enumerates by ``codes``."""
-    if not codes:
-        return
     media = response["content"][PROBLEM_CONTENT_TYPE]
     schema = media["schema"]
     if "allOf" not in schema:

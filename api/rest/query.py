@@ -40,7 +40,11 @@ def check_query_string(query: QueryDict, accepted: frozenset[str]) -> None:
                 name: [
                     ErrorDetail(
                         f"Unknown query parameter {name!r}"
-                        + (f"; this operation takes {_listing(accepted)}." if accepted else "."),
+                        + (
+                            f"; this operation takes {', '.join(sorted(accepted))}."
+                            if accepted
+                            else "."
+                        ),
                         code=UnknownParameter.problem_code,
                     )
                 ]
@@ -61,17 +65,13 @@ def check_query_string(query: QueryDict, accepted: frozenset[str]) -> None:
         )
 
 
-def _listing(names: frozenset[str]) -> str:
-    return ", ".join(sorted(names))
-
-
 # For API views: a method they do not take is a 405 first, and the query string holds
 # only the operation's parameters. Checked where the other input is (after
 # authentication, the lookup, permissions and throttles), so the documented order of
 # answers stands: for a detail route after ``get_object``, otherwise once the request is
 # admitted. Views listing something name the actions that do in ``list_actions``. (A
 # comment, not a docstring: drf-spectacular would make it every operation's description.)
-class StrictQueryParameters(APIView):
+class StrictRequests(APIView):
     list_actions: frozenset[str] = frozenset({"list"})
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:

@@ -13,7 +13,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from api import services, sessions
 from api.apidocs import accounts as docs
 from api.permissions import signed_in_user
-from api.rest.query import StrictQueryParameters
+from api.rest.query import StrictRequests
 from api.serializers import (
     AccountSerializer,
     LoginSerializer,
@@ -25,7 +25,7 @@ from api.throttles import LoginAddressThrottle, LoginUsernameThrottle, SignUpThr
 
 
 @docs.sign_up
-class SignUpView(StrictQueryParameters, generics.GenericAPIView):
+class SignUpView(StrictRequests, generics.GenericAPIView):
     permission_classes = [AllowAny]
     authentication_classes = ()
     throttle_classes = [SignUpThrottle]
@@ -40,7 +40,7 @@ class SignUpView(StrictQueryParameters, generics.GenericAPIView):
 
 
 @docs.login
-class LoginView(StrictQueryParameters, TokenObtainPairView):
+class LoginView(StrictRequests, TokenObtainPairView):
     serializer_class = LoginSerializer
     authentication_classes = ()
     throttle_classes = [LoginUsernameThrottle, LoginAddressThrottle]
@@ -48,14 +48,14 @@ class LoginView(StrictQueryParameters, TokenObtainPairView):
 
 
 @docs.refresh
-class RefreshView(StrictQueryParameters, TokenRefreshView):
+class RefreshView(StrictRequests, TokenRefreshView):
     serializer_class = RefreshSerializer
     authentication_classes = ()
     http_method_names = ["post"]
 
 
 @docs.logout
-class LogoutView(StrictQueryParameters, generics.GenericAPIView):
+class LogoutView(StrictRequests, generics.GenericAPIView):
     serializer_class = LogoutSerializer
     http_method_names = ["post"]
 
@@ -67,7 +67,7 @@ class LogoutView(StrictQueryParameters, generics.GenericAPIView):
 
 
 @docs.me
-class MeView(StrictQueryParameters, generics.RetrieveAPIView):
+class MeView(StrictRequests, generics.RetrieveAPIView):
     serializer_class = AccountSerializer
     http_method_names = ["get", "head"]
 

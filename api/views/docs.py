@@ -15,10 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.apidocs import operations as docs
-from api.rest.query import StrictQueryParameters
+from api.rest.query import StrictRequests
 
 
-class DocsPage(StrictQueryParameters):
+class DocsPage(StrictRequests):
     permission_classes = [AllowAny]
     authentication_classes = []
     http_method_names = ["get", "head"]

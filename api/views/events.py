@@ -33,7 +33,7 @@ from api.permissions import (
     signed_in_user,
 )
 from api.rest.pagination import CappedPageNumberPagination, PageNumberPagination
-from api.rest.query import StrictQueryParameters
+from api.rest.query import StrictRequests
 from api.serializers import (
     EventSerializer,
     FeedbackSerializer,
@@ -53,7 +53,7 @@ NESTED_LIST: dict[str, Any] = {"pagination_class": PageNumberPagination, "filter
 
 
 @docs.events
-class EventViewSet(StrictQueryParameters, viewsets.ModelViewSet):
+class EventViewSet(StrictRequests, viewsets.ModelViewSet):
     # Writes and nested actions need the model instance only (host for permissions, the
     # row to lock); every response shows the event as api.event_reads renders it.
     queryset = Event.objects.all()

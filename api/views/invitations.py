@@ -18,13 +18,13 @@ from api.filters import InvitationFilter
 from api.ids import ID_PATH_PATTERN
 from api.models import Invitation
 from api.permissions import signed_in_user
-from api.rest.query import StrictQueryParameters
+from api.rest.query import StrictRequests
 from api.serializers import InvitationAnswerSerializer, InvitationSerializer
 
 
 @docs.invitations
 class InvitationViewSet(
-    StrictQueryParameters,
+    StrictRequests,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,

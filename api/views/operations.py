@@ -20,12 +20,12 @@ from rest_framework.views import APIView
 
 from api.apidocs import operations as docs
 from api.exceptions import ServiceUnavailable
-from api.rest.query import StrictQueryParameters
+from api.rest.query import StrictRequests
 
 logger = logging.getLogger(__name__)
 
 
-class PublicProbeView(StrictQueryParameters, APIView):
+class PublicProbeView(StrictRequests, APIView):
     """Probes answer anyone, without credentials, to GET and HEAD (uptime monitors
     probe with HEAD)."""
 

@@ -3,7 +3,6 @@ problem enumerates its codes, path ids are integers, request examples succeed.""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -148,8 +147,8 @@ def test_the_feedback_example_is_accepted(alice: User, bob: User) -> None:
     assert Event.objects.get(pk=event.pk).feedback.count() == 1
 
 
-def test_every_request_example_is_valid_json_for_its_operation() -> None:
-    """The examples above are posted; this keeps any added later in the same state."""
+def test_every_request_example_is_one_a_test_posts() -> None:
+    """The examples above are posted; an example added later must join them."""
     posted = {
         "auth_register",
         "auth_login",
@@ -167,5 +166,3 @@ def test_every_request_example_is_valid_json_for_its_operation() -> None:
         in operation.get("requestBody", {}).get("content", {}).get("application/json", {})
     }
     assert with_examples == posted
-    for operation_id in posted:
-        json.dumps(_example(operation_id))
