@@ -25,3 +25,4 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(_register_sqlite_functions, dispatch_uid="api.sqlite_functions")
+        from api import checks  # noqa: F401  (registers the deploy checks)

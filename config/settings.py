@@ -175,6 +175,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "api.validators.NotOnlyWhitespaceValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -219,13 +220,15 @@ REST_FRAMEWORK = {
 EVENT_CREATION_LIMIT = env.int("EVENT_CREATION_LIMIT", default=5)
 EVENT_CREATION_WINDOW = timedelta(hours=env.int("EVENT_CREATION_WINDOW_HOURS", default=24))
 
+JWT_SIGNING_KEY_SET = bool(env.str("JWT_SIGNING_KEY", default=""))
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=10)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    # At least 32 bytes with DEBUG off (the deploy check api.E001).
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 

@@ -33,7 +33,8 @@ sign_up = extend_schema_view(
         operation_id="auth_register",
         summary="Create an account",
         description="Usernames and emails are unique regardless of case. Django's password "
-        "validators apply (length, similarity to the username, common and numeric passwords).",
+        "validators apply (length, similarity to the username, common and numeric passwords), "
+        "and a password of only whitespace is refused.",
         request=SignUpSerializer,
         examples=[ACCOUNT_EXAMPLE],
         responses={201: AccountSerializer, **errors(400, 429)},

@@ -65,6 +65,8 @@ def test_registered_user_can_log_in(api_client: APIClient) -> None:
         pytest.param("48261937504", id="entirely-numeric"),
         pytest.param("password123", id="too-common"),
         pytest.param("dora.example", id="too-similar-to-the-username"),
+        pytest.param(" " * 128, id="only-spaces"),
+        pytest.param("\t \n \u3000" * 4, id="only-whitespace"),
     ],
 )
 def test_registration_applies_djangos_password_validators(

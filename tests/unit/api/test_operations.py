@@ -211,6 +211,40 @@ def test_production_settings_pass_the_deploy_check() -> None:
     assert "no issues" in result.stdout
 
 
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": "a-production-secret-key-that-is-long-and-random-0123456789-abcdefgh",
+    "DJANGO_ALLOWED_HOSTS": "events.example.org",
+}
+
+
+@pytest.mark.parametrize(
+    ("env", "source"),
+    [
+        pytest.param({"JWT_SIGNING_KEY": "k"}, "JWT_SIGNING_KEY", id="one-byte-jwt-key"),
+        pytest.param({"JWT_SIGNING_KEY": "x" * 31}, "JWT_SIGNING_KEY", id="31-bytes"),
+        pytest.param(
+            {"DJANGO_SECRET_KEY": "short-secret-key-of-30-bytes.."},
+            "DJANGO_SECRET_KEY",
+            id="secret",
+        ),
+    ],
+)
+def test_the_deploy_check_refuses_a_short_jwt_signing_key(env: dict[str, str], source: str) -> None:
+    result = _manage("check", "--deploy", **{**PRODUCTION, **env})
+
+    assert result.returncode != 0
+    assert "api.E001" in result.stderr
+    assert f"({source})" in result.stderr
+
+
+def test_a_32_byte_jwt_signing_key_passes_the_deploy_check() -> None:
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING", JWT_SIGNING_KEY="x" * 32, **PRODUCTION
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_the_server_refuses_to_start_without_a_secret_key_when_debug_is_off() -> None:
     result = _manage("check", DJANGO_DEBUG="0")
 
