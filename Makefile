@@ -25,7 +25,7 @@ run: install
 	@echo "API on http://127.0.0.1:8000/api/ -- docs on http://127.0.0.1:8000/api/docs/"
 	@echo "Notifications on ws://127.0.0.1:8000/ws/notifications/?token=<access token>"
 	DJANGO_DEBUG=1 $(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port 8000 \
-		--lifespan off --reload --reload-dir api --reload-dir config
+		--lifespan off --no-proxy-headers --reload --reload-dir api --reload-dir config
 
 test: install
 	$(VENV)/bin/nox -s lint typecheck tests

@@ -20,7 +20,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +120,7 @@ def live_server(
     redis_url: str = "",
     env: Mapping[str, str] | None = None,
     startup_timeout: float = 30,
+    server_args: Sequence[str] = (),
 ) -> Iterator[LiveServer]:
     """Migrate a fresh database and serve config.asgi:application with uvicorn.
 
@@ -127,7 +128,7 @@ def live_server(
     means a new database on that server. `redis_url` empty means in-process caches and
     channel layer (the cache in the database, which every worker shares; the channel
     layer in memory, which only a single worker can share). `env` adds settings, e.g.
-    EVENT_CREATION_LIMIT.
+    EVENT_CREATION_LIMIT; `server_args` adds uvicorn options.
     """
     with (
         tempfile.TemporaryDirectory(prefix="live-server-") as tmp,
@@ -162,7 +163,9 @@ def live_server(
             raise RuntimeError(f"migrate failed:\n{migrate.stdout}{migrate.stderr}")
 
         log_path = directory / "server.log"
-        with uvicorn_server(server_env, log_path, workers=workers, timeout=startup_timeout) as url_:
+        with uvicorn_server(
+            server_env, log_path, workers=workers, timeout=startup_timeout, args=server_args
+        ) as url_:
             yield LiveServer(
                 url=url_,
                 directory=directory,
@@ -181,6 +184,7 @@ def uvicorn_server(
     workers: int = 1,
     timeout: float = 30,
     ready_path: str = "/api/ready/",
+    args: Sequence[str] = (),
 ) -> Iterator[str]:
     """uvicorn serving config.asgi:application with `env` (an already migrated database)
     on a free port; yields its base URL once `ready_path` answers 200 (/api/health/ for
@@ -204,6 +208,7 @@ def uvicorn_server(
                 "off",
                 "--log-level",
                 "warning",
+                *args,
             ],
             cwd=ROOT,
             env=dict(env),
