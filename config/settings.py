@@ -208,6 +208,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "login_username": env.str("LOGIN_THROTTLE_USERNAME_RATE", default="10/min"),
         "login_address": env.str("LOGIN_THROTTLE_ADDRESS_RATE", default="30/min"),
+        "login_account": env.str("LOGIN_THROTTLE_ACCOUNT_RATE", default="100/hour"),
         "sign_up": env.str("REGISTRATION_THROTTLE_RATE", default="20/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),

@@ -46,7 +46,10 @@ login = extend_schema_view(
         tags=["auth"],
         operation_id="auth_login",
         summary="Obtain a JWT pair",
-        description="Attempts are limited per username and per client address.",
+        description="Failed attempts are limited (429): 10 a minute for one username from "
+        "one client address, 30 a minute from one address, and 100 an hour for one username "
+        "from all addresses, past which only addresses that have not failed for it may try. "
+        "Successful logins do not count, so guessing cannot lock the owner out.",
         examples=[
             OpenApiExample(
                 "The account signed up",

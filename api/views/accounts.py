@@ -20,8 +20,15 @@ from api.serializers import (
     LogoutSerializer,
     RefreshSerializer,
     SignUpSerializer,
+    WrongCredentials,
 )
-from api.throttles import LoginAddressThrottle, LoginUsernameThrottle, SignUpThrottle
+from api.throttles import (
+    FailureThrottle,
+    LoginAccountThrottle,
+    LoginAddressThrottle,
+    LoginUsernameThrottle,
+    SignUpThrottle,
+)
 
 
 @docs.sign_up
@@ -43,8 +50,18 @@ class SignUpView(StrictRequests, generics.GenericAPIView):
 class LoginView(StrictRequests, TokenObtainPairView):
     serializer_class = LoginSerializer
     authentication_classes = ()
-    throttle_classes = [LoginUsernameThrottle, LoginAddressThrottle]
+    # They count failures only (api.throttles.FailureThrottle): recorded here.
+    throttle_classes = [LoginUsernameThrottle, LoginAddressThrottle, LoginAccountThrottle]
     http_method_names = ["post"]
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            return super().post(request, *args, **kwargs)
+        except WrongCredentials:
+            for throttle in self.get_throttles():
+                if isinstance(throttle, FailureThrottle):
+                    throttle.record(request, self)
+            raise
 
 
 @docs.refresh

@@ -249,37 +249,74 @@ def _login(username: object, password: str, address: str, **headers: str) -> Res
 
 
 @pytest.mark.usefixtures("alice_with_password")
-def test_failed_logins_for_one_username_are_limited_from_any_address(clock: Clock) -> None:
+def test_failed_logins_for_one_username_from_one_address_are_limited(clock: Clock) -> None:
     spellings = ["alice", "ALICE", " Alice "]
     for attempt in range(10):
         username = spellings[attempt % len(spellings)]
-        assert _login(username, "wrong", f"10.0.0.{attempt}").status_code == 401, attempt
+        assert _login(username, "wrong", "10.0.0.1").status_code == 401, attempt
 
-    eleventh = _login("alice", "wrong", "10.0.1.0")
-    right_password = _login("alice", PASSWORD, "10.0.1.1")
+    eleventh = _login("alice", "wrong", "10.0.0.1")
+    right_password_there = _login("alice", PASSWORD, "10.0.0.1")
 
     _assert_throttled(eleventh, retry_after=60)
-    _assert_throttled(right_password, retry_after=60)
-    assert _login("bob", "wrong", "10.0.1.1").status_code == 401
+    _assert_throttled(right_password_there, retry_after=60)
+    assert _login("bob", "wrong", "10.0.0.1").status_code == 401
     clock.advance(seconds=59)
-    _assert_throttled(_login("alice", PASSWORD, "10.0.1.2"), retry_after=1)
+    _assert_throttled(_login("alice", PASSWORD, "10.0.0.1"), retry_after=1)
     clock.advance(seconds=1)
-    assert _login("alice", PASSWORD, "10.0.1.3").status_code == 200
+    assert _login("alice", PASSWORD, "10.0.0.1").status_code == 200
+
+
+@pytest.mark.usefixtures("alice_with_password")
+def test_guessing_from_one_address_does_not_lock_the_owner_out(clock: Clock) -> None:
+    """The lockout attack: before, ten wrong passwords a minute from anywhere refused the
+    owner's right one (429)."""
+    for attempt in range(10):
+        assert _login("alice", "wrong", "203.0.113.66").status_code == 401, attempt
+    _assert_throttled(_login("alice", "wrong", "203.0.113.66"), retry_after=60)
+
+    assert _login("alice", PASSWORD, "198.51.100.20").status_code == 200
+
+
+@pytest.mark.usefixtures("alice_with_password")
+def test_successful_logins_do_not_count(clock: Clock) -> None:
+    """An office behind one address logs in all day; only failures use the limits."""
+    for attempt in range(35):
+        assert _login("alice", PASSWORD, "192.0.2.50").status_code == 200, attempt
+
+    assert _login("alice", "wrong", "192.0.2.50").status_code == 401
+
+
+@pytest.mark.usefixtures("alice_with_password")
+def test_guessing_spread_over_addresses_meets_the_account_ceiling(clock: Clock) -> None:
+    """100 failures an hour for one account, from any number of addresses: then the
+    addresses that failed are refused, and the owner's, which did not, still logs in."""
+    for attempt in range(100):
+        address = f"10.1.{attempt // 250}.{attempt % 250}"
+        assert _login("alice", "wrong", address).status_code == 401, attempt
+
+    _assert_throttled(_login("alice", "wrong", "10.1.0.7"), retry_after=3600)
+    _assert_throttled(_login("alice", PASSWORD, "10.1.0.7"), retry_after=3600)
+    assert _login("alice", PASSWORD, "198.51.100.20").status_code == 200
+    # A fresh address's failure counts, and then that address is refused too.
+    assert _login("alice", "wrong", "198.51.100.21").status_code == 401
+    _assert_throttled(_login("alice", PASSWORD, "198.51.100.21"), retry_after=3600)
+    clock.advance(seconds=3600)
+    assert _login("alice", PASSWORD, "10.1.0.7").status_code == 200
 
 
 @pytest.mark.usefixtures("fast_password_hashing")
-def test_a_numeric_username_is_limited_like_any_other(
+def test_a_numeric_username_is_no_username_and_uses_no_limit(
     clock: Clock, make_user: Callable[..., User]
 ) -> None:
     make_user("12345")
-    # A JSON number is no username (400), but the attempt counts under the same key.
-    assert _login(12345, "wrong", "10.0.0.99").status_code == 400
-    for attempt in range(9):
-        assert _login("12345", "wrong", f"10.0.0.{attempt}").status_code == 401, attempt
+    # A JSON number is no username (400): refused before any password is checked.
+    for _ in range(3):
+        assert _login(12345, "wrong", "10.0.0.1").status_code == 400
+    for attempt in range(10):
+        assert _login("12345", "wrong", "10.0.0.1").status_code == 401, attempt
 
-    response = _login("12345", "wrong", "10.0.1.1")
-
-    _assert_throttled(response, retry_after=60)
+    _assert_throttled(_login("12345", "wrong", "10.0.0.1"), retry_after=60)
 
 
 @pytest.mark.usefixtures("fast_password_hashing")
@@ -338,10 +375,10 @@ def test_a_username_that_is_not_a_string_or_number_is_not_limited_as_its_spellin
     """JSON true or null is no username at all (400), not the account spelled "True" or
     "None", so guesses against that account do not refuse it."""
     for attempt in range(10):
-        assert _login(spelled, "wrong", f"10.0.0.{attempt}").status_code == 401, attempt
-    _assert_throttled(_login(spelled, "wrong", "10.0.1.0"), retry_after=60)
+        assert _login(spelled, "wrong", "10.0.0.1").status_code == 401, attempt
+    _assert_throttled(_login(spelled, "wrong", "10.0.0.1"), retry_after=60)
 
-    response = _login(value, "wrong", "10.0.1.1")
+    response = _login(value, "wrong", "10.0.0.1")
 
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "invalid"
@@ -353,10 +390,10 @@ def test_usernames_equal_only_in_upper_case_are_limited_apart(clock: Clock, db: 
     """The limit folds case as the username constraint does, with lower(): "ß" stays
     "ß", so "straße" and "strasse" are two accounts, though both upper-case to "STRASSE"."""
     for attempt in range(10):
-        assert _login("straße", "wrong", f"10.0.0.{attempt}").status_code == 401, attempt
-    _assert_throttled(_login("STRAßE", "wrong", "10.0.1.0"), retry_after=60)
+        assert _login("straße", "wrong", "10.0.0.1").status_code == 401, attempt
+    _assert_throttled(_login("STRAßE", "wrong", "10.0.0.1"), retry_after=60)
 
-    response = _login("strasse", "wrong", "10.0.1.1")
+    response = _login("strasse", "wrong", "10.0.0.1")
 
     assert response.status_code == 401, response.content
     assert response.json()["code"] == "no_active_account"
