@@ -23,6 +23,8 @@ CAPACITY_COUNTED = "event_update.counted"
 EVENT_DELETE_LOCKED = "event_delete.locked"
 # After a refresh token's family was locked, before the token is marked redeemed.
 REFRESH_FAMILY_LOCKED = "refresh.family_locked"
+# After a password reset locked its user, before the token is checked.
+RESET_USER_LOCKED = "password_reset.user_locked"
 
 _handlers: dict[str, Callable[[], None]] = {}
 

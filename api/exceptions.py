@@ -82,6 +82,13 @@ class EventStarted(Conflict):
     default_detail = "The event has already started; its start and end times can no longer change."
 
 
+class HostsEvents(Conflict):
+    default_code = "hosts_events"
+    default_detail = (
+        "You host events: delete them first (their participants and feedback go with them)."
+    )
+
+
 class CapacityBelowParticipants(Conflict):
     default_code = "capacity_below_participants"
     default_detail = "max_participants cannot be lower than the number of participants."

@@ -135,6 +135,41 @@ class TokenPairSerializer(serializers.Serializer):
     refresh = serializers.CharField(read_only=True)
 
 
+def _validated_password(password: str, user: User | None) -> str:
+    """Django's password validators (and ours), their messages as field errors."""
+    try:
+        password_validation.validate_password(password, user=user)
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(list(error.messages)) from error
+    return password
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = StringField(max_length=128, write_only=True, trim_whitespace=False)
+    new_password = StringField(max_length=128, write_only=True, trim_whitespace=False)
+
+    def validate_new_password(self, value: str) -> str:
+        return _validated_password(value, self.context["request"].user)
+
+
+class AccountDeleteSerializer(serializers.Serializer):
+    password = StringField(max_length=128, write_only=True, trim_whitespace=False)
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    token = StringField(max_length=200, trim_whitespace=False)
+    new_password = StringField(max_length=128, write_only=True, trim_whitespace=False)
+
+    def validate_new_password(self, value: str) -> str:
+        # The account is known only once the token is checked (api.accounts); the
+        # validators that compare with it (similarity) apply without it here.
+        return _validated_password(value, None)
+
+
 class LogoutSerializer(serializers.Serializer):
     refresh = StringField(max_length=4096, trim_whitespace=False)
 

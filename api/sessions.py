@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from api import checkpoints
@@ -69,6 +70,14 @@ def end(raw_token: str, user: User) -> None:
     if FAMILY_CLAIM not in token:
         # A token from before families: the blacklist is what its decoding checks.
         token.blacklist()
+
+
+def end_all(user: User) -> None:
+    """End every session of ``user``: after a password change, reset or account deletion."""
+    TokenFamily.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    # Tokens from before families are checked against the blacklist only.
+    for outstanding in OutstandingToken.objects.filter(user=user):
+        BlacklistedToken.objects.get_or_create(token=outstanding)
 
 
 def _decode(raw_token: str) -> tuple[RefreshToken, User]:

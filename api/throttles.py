@@ -121,6 +121,12 @@ class LoginAddressThrottle(FailureThrottle, AddressThrottle):
     scope = "login_address"
 
 
+class PasswordResetThrottle(AddressThrottle):
+    """Limits reset mails asked for from one client address: every attempt counts."""
+
+    scope = "password_reset"
+
+
 class SignUpThrottle(AddressThrottle):
     """Limits account creation from one client address: every attempt counts."""
 

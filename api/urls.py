@@ -14,6 +14,13 @@ urlpatterns = [
     path("token/refresh/", accounts.RefreshView.as_view(), name="token-refresh"),
     path("logout/", accounts.LogoutView.as_view(), name="logout"),
     path("me/", accounts.MeView.as_view(), name="me"),
+    path("me/password/", accounts.PasswordChangeView.as_view(), name="me-password"),
+    path("password-reset/", accounts.PasswordResetView.as_view(), name="password-reset"),
+    path(
+        "password-reset/confirm/",
+        accounts.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
     path("health/", operations.HealthView.as_view(), name="health"),
     path("ready/", operations.ReadyView.as_view(), name="ready"),
     path("", operations.IndexView.as_view(), name="index"),

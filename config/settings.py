@@ -210,11 +210,27 @@ REST_FRAMEWORK = {
         "login_address": env.str("LOGIN_THROTTLE_ADDRESS_RATE", default="30/min"),
         "login_account": env.str("LOGIN_THROTTLE_ACCOUNT_RATE", default="100/hour"),
         "sign_up": env.str("REGISTRATION_THROTTLE_RATE", default="20/hour"),
+        "password_reset": env.str("PASSWORD_RESET_THROTTLE_RATE", default="10/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# Mail (password reset): printed to the console with DJANGO_DEBUG (make run), sent over
+# SMTP otherwise (EMAIL_URL, e.g. smtp+tls://user:password@mail.example.org:587); the
+# test suite keeps it in memory.
+if DEBUG and not env.str("EMAIL_URL", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="events@localhost")
+# A reset token works once, for this many seconds.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+# Where the mail points, e.g. https://app.example.org/reset?token={token}; unset: the
+# mail carries the token alone.
+PASSWORD_RESET_URL = env.str("PASSWORD_RESET_URL", default="")
 
 # How many events one user may create in a rolling window; enforced in the database
 # (api.services.event_create) so it holds across processes and restarts.

@@ -6,10 +6,15 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework_simplejwt.exceptions import InvalidToken
 
 from api.apidocs.responses import errors
+from api.exceptions import HostsEvents
 from api.rest.authentication import UserInactive, UserNotFound
 from api.serializers import (
+    AccountDeleteSerializer,
     AccountSerializer,
     LogoutSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
     RefreshSerializer,
     SignUpSerializer,
     TokenPairSerializer,
@@ -101,11 +106,86 @@ logout = extend_schema_view(
     )
 )
 
+SESSIONS_END = (
+    "Every session of the account ends: all its refresh tokens stop working. Access tokens "
+    "already issued stay valid until they expire (10 minutes by default)."
+)
+
 me = extend_schema_view(
     get=extend_schema(
         tags=["auth"],
         operation_id="auth_me",
         summary="The caller's account",
         responses={200: AccountSerializer, **errors(401)},
+    ),
+    delete=extend_schema(
+        tags=["auth"],
+        operation_id="auth_me_delete",
+        summary="Delete your account",
+        description="Needs your password. Deletes the account with your registrations, the "
+        "invitations you sent and received, and the feedback you left on others' events. "
+        "Refused (409 `hosts_events`) while you host events: delete each first, which "
+        "deletes its participants, invitations and feedback, so nothing of others' "
+        "vanishes without you seeing it. " + SESSIONS_END,
+        request=AccountDeleteSerializer,
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            **errors(400, 401, 409, conflicts=[HostsEvents], s400="The password is wrong."),
+        },
+    ),
+)
+
+password_change = extend_schema_view(
+    post=extend_schema(
+        tags=["auth"],
+        operation_id="auth_password_change",
+        summary="Change your password",
+        description="Needs the current password; the new one meets the same validators as at "
+        "sign-up. " + SESSIONS_END + " Log in again with the new password.",
+        request=PasswordChangeSerializer,
+        responses={
+            204: OpenApiResponse(description="Changed."),
+            **errors(400, 401, s400="current_password is wrong, or new_password is too weak."),
+        },
+    )
+)
+
+password_reset = extend_schema_view(
+    post=extend_schema(
+        tags=["auth"],
+        operation_id="auth_password_reset",
+        summary="Ask for a password reset mail",
+        description="Always 202, whether or not an account has this email, so the answer "
+        "tells nobody who has one. The account's owner gets a mail with a reset token that "
+        "works once, for one hour by default (PASSWORD_RESET_TIMEOUT). Limited per client "
+        "address.",
+        request=PasswordResetSerializer,
+        examples=[
+            OpenApiExample(
+                "The account signed up",
+                value={"email": ACCOUNT_EXAMPLE.value["email"]},
+                request_only=True,
+            )
+        ],
+        responses={202: OpenApiResponse(description="Accepted."), **errors(400, 429)},
+    )
+)
+
+password_reset_confirm = extend_schema_view(
+    post=extend_schema(
+        tags=["auth"],
+        operation_id="auth_password_reset_confirm",
+        summary="Set a new password with a reset token",
+        description="The token from the mail, once; the new password meets the sign-up "
+        "validators. " + SESSIONS_END,
+        request=PasswordResetConfirmSerializer,
+        responses={
+            204: OpenApiResponse(description="Changed."),
+            **errors(
+                400,
+                429,
+                s400="The token is invalid, expired or already used, or new_password is too weak.",
+            ),
+        },
     )
 )

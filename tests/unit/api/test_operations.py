@@ -294,3 +294,30 @@ def test_persistent_connections_remain_possible_without_the_pool() -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].split() == ["60", "False"]
+
+
+@pytest.mark.parametrize(
+    ("env", "backend"),
+    [
+        pytest.param({"DJANGO_DEBUG": "1"}, "console.EmailBackend", id="make-run"),
+        pytest.param(PRODUCTION, "smtp.EmailBackend", id="production"),
+        pytest.param(
+            {**PRODUCTION, "EMAIL_URL": "smtp+tls://u:p@mail.example.org:587"},
+            "smtp.EmailBackend mail.example.org 587 True",
+            id="email-url",
+        ),
+    ],
+)
+def test_reset_mails_go_to_the_console_in_development_and_smtp_otherwise(
+    env: dict[str, str], backend: str
+) -> None:
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.EMAIL_BACKEND.rsplit('.', 2)[-2] + '.' + s.EMAIL_BACKEND.rsplit('.', 1)[-1], "
+        "*([s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS] if 'EMAIL_URL' in "
+        "__import__('os').environ else []))"
+    )
+    result = _manage("shell", "--no-imports", "-c", code, **env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == backend

@@ -21,7 +21,7 @@ from model_bakery import baker
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from api import checkpoints, sessions
+from api import accounts, checkpoints, sessions
 from api.models import (
     Event,
     EventCreation,
@@ -378,3 +378,27 @@ def test_a_second_refresh_waiting_for_the_first_is_reuse(
 
     # With or without the family lock, the token's row lets one redemption through.
     assert statuses([first, second]) == {200: 1, 401: 1}
+
+
+@LOCKED
+def test_a_reset_token_confirmed_twice_at_once_sets_one_password(
+    locked: bool, monkeypatch: pytest.MonkeyPatch, alice: User
+) -> None:
+    token = accounts.reset_token(alice)
+    without_lock(monkeypatch, locked, User)
+
+    def confirm(new_password: str) -> Callable[[], Any]:
+        body = {"token": token, "new_password": new_password}
+        return partial(APIClient().post, "/api/password-reset/confirm/", body, format="json")
+
+    first, second = held(
+        checkpoints.RESET_USER_LOCKED, confirm("first-new-passphrase-1"), confirm("second-2-x")
+    )
+
+    if locked:
+        # The second waited for the first, then found the token spent (the password
+        # it hashes changed).
+        assert statuses([first, second]) == {204: 1, 400: 1}
+    else:
+        # Both read the old password, both passed the check: the token worked twice.
+        assert statuses([first, second]) == {204: 2}

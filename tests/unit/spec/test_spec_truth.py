@@ -97,6 +97,21 @@ def test_the_account_examples_sign_up_and_log_in() -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("fast_password_hashing")
+def test_the_reset_example_mails_the_account_signed_up() -> None:
+    from django.core import mail
+
+    client_for(None).post("/api/register/", _example("auth_register"), format="json")
+
+    response = client_for(None).post(
+        "/api/password-reset/", _example("auth_password_reset"), format="json"
+    )
+
+    assert response.status_code == 202
+    assert mail.outbox[0].to == [_example("auth_register")["email"]]
+
+
+@pytest.mark.django_db
 def test_the_event_examples_create_replace_and_change_an_event(alice: User) -> None:
     client = client_for(alice)
 
@@ -150,6 +165,7 @@ def test_the_feedback_example_is_accepted(alice: User, bob: User) -> None:
 def test_every_request_example_is_one_a_test_posts() -> None:
     """The examples above are posted; an example added later must join them."""
     posted = {
+        "auth_password_reset",
         "auth_register",
         "auth_login",
         "events_create",
