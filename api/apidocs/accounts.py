@@ -39,7 +39,12 @@ sign_up = extend_schema_view(
         summary="Create an account",
         description="Usernames and emails are unique regardless of case. Django's password "
         "validators apply (length, similarity to the username, common and numeric passwords), "
-        "and a password of only whitespace is refused.",
+        "and a password of only whitespace is refused.\n\n"
+        "A taken username or email is a 400 (`unique`) naming the field, so sign-up tells "
+        "whether an email has an account, as most services' sign-up does; sign-ups are "
+        "limited per client address (20 an hour, an address the client cannot pick), which "
+        "bounds how fast anyone can ask. Login and password reset tell nothing: a wrong "
+        "password and an unknown username are the same 401, in the same time.",
         request=SignUpSerializer,
         examples=[ACCOUNT_EXAMPLE],
         responses={201: AccountSerializer, **errors(400, 429)},

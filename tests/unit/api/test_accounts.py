@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import statistics
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from model_bakery import baker
+from pytest_django import Settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
@@ -660,3 +663,31 @@ def test_a_sign_up_that_loses_the_race_for_a_name_is_refused_like_a_taken_one(
         {"field": "username", "code": "unique", "message": "This username or email is taken."}
     ]
     assert list(User.objects.values_list("username", flat=True)) == [winner["username"]]
+
+
+def _login_seconds(username: str) -> float:
+    started = time.perf_counter()
+    response = APIClient().post(
+        "/api/login/", {"username": username, "password": "not-the-password"}, format="json"
+    )
+    assert response.status_code == 401
+    return time.perf_counter() - started
+
+
+def test_an_unknown_username_takes_as_long_as_a_wrong_password(
+    alice: User, settings: Settings
+) -> None:
+    """Django's backend hashes the password for an unknown username too; with the real
+    hasher (hundreds of milliseconds), a difference would tell who has an account."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    alice.set_password("the-real-password-of-alice")
+    alice.save(update_fields=["password"])
+    wrong, unknown = [], []
+    for _ in range(5):
+        wrong.append(_login_seconds("alice"))
+        unknown.append(_login_seconds("nobody-has-this-name"))
+
+    known_median, unknown_median = statistics.median(wrong), statistics.median(unknown)
+
+    assert known_median > 0.05  # the real hasher ran
+    assert abs(known_median - unknown_median) < 0.25 * known_median, (wrong, unknown)
