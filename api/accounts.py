@@ -19,6 +19,7 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from api import checkpoints, sessions
 from api.exceptions import HostsEvents
+from api.identities import identity_key
 from api.models import Event, User
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def reset_token(user: User) -> str:
 def password_reset_request(*, email: str) -> None:
     """Mail a reset token to the active account with this email, if there is one. The
     caller answers the same either way, so the answer tells nobody who has an account."""
-    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    user = User.objects.filter(email_key=identity_key(email), is_active=True).first()
     if user is None or not user.has_usable_password():
         return
     token = reset_token(user)

@@ -1,27 +1,59 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils import timezone
+
+from api.identities import identity_key, skeleton
 
 MAX_PARTICIPANTS_LIMIT = 100_000
 
 
+class UserManager(DjangoUserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Login finds the account by its identity key: "ALICE" and "Straße" log in as
+        # the accounts "alice" and "STRASSE" (api.identities).
+        return self.get(username_key=identity_key(username or ""))
+
+
 class User(AbstractUser):
-    """Django's user, with usernames and emails unique regardless of case."""
+    """Django's user, with usernames and emails unique as people read them: the keys
+    (api.identities.identity_key) are unique columns, kept in step on every save."""
+
+    username_key = models.CharField(max_length=1000, unique=True, editable=False)
+    # NULL for no email (several accounts may have none; "" would be one key).
+    email_key = models.CharField(  # noqa: DJ001
+        max_length=1000, unique=True, null=True, editable=False
+    )
+    # Not unique: derived from the confusables data, which a library upgrade may change;
+    # sign-up refuses a username whose skeleton an account already has.
+    username_skeleton = models.CharField(max_length=1000, db_index=True, editable=False)
+
+    objects = UserManager()  # type: ignore[misc]
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
-        constraints = [
-            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
-            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
-        ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.username_key = identity_key(self.username)
+        self.username_skeleton = skeleton(self.username)
+        self.email_key = identity_key(self.email) if self.email else None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"username", "email"} & set(update_fields):
+            kwargs["update_fields"] = {
+                *update_fields,
+                "username_key",
+                "username_skeleton",
+                "email_key",
+            }
+        super().save(*args, **kwargs)
 
 
 class Event(models.Model):

@@ -12,6 +12,7 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from api import sessions
 from api.event_reads import EVENT_FIELDS, EVENT_READ_ONLY_FIELDS
+from api.identities import identity_key, mixes_scripts_deceptively, skeleton
 from api.ids import MAX_ID
 from api.models import MAX_PARTICIPANTS_LIMIT, Event, EventParticipant, Feedback, Invitation, User
 
@@ -66,12 +67,21 @@ class SignUpSerializer(serializers.Serializer):
     def validate_username(self, value: str) -> str:
         # Django stores usernames NFKC-normalised: compare what will be stored.
         value = User.normalize_username(value)
-        if User.objects.filter(username__iexact=value).exists():
+        if User.objects.filter(username_key=identity_key(value)).exists():
             raise serializers.ValidationError("This username is taken.", code="unique")
+        if mixes_scripts_deceptively(value):
+            raise serializers.ValidationError(
+                "This username mixes scripts with characters that imitate each other.",
+                code="confusable",
+            )
+        if User.objects.filter(username_skeleton=skeleton(value)).exists():
+            raise serializers.ValidationError(
+                "This username looks like one that is taken.", code="confusable"
+            )
         return value
 
     def validate_email(self, value: str) -> str:
-        if User.objects.filter(email__iexact=value).exists():
+        if User.objects.filter(email_key=identity_key(value)).exists():
             raise serializers.ValidationError(
                 "An account with this email already exists.", code="unique"
             )

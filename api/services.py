@@ -44,8 +44,8 @@ def user_create(*, username: str, email: str, password: str) -> User:
         with transaction.atomic():
             return User.objects.create_user(username=username, email=email, password=password)
     except IntegrityError as error:
-        # Two sign-ups with one name or email at the same moment: the case-insensitive
-        # unique constraints let one through, and the other gets the serializer's answer.
+        # Two sign-ups with one name or email at the same moment: the unique identity
+        # keys let one through, and the other gets the serializer's answer.
         raise ValidationError(
             {"username": ["This username or email is taken."]}, code="unique"
         ) from error

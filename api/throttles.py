@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
+from api.identities import identity_key
 from api.models import User
 from api.selectors import event_creation_wait
 
@@ -63,14 +64,15 @@ class FailureThrottle(SimpleRateThrottle):
 
 
 def _account(request: Request) -> str | None:
-    """The username a login names, as the limits key it: hashed, case folded like the
-    username constraint (lower()), or None for no username at all."""
+    """The username a login names, as the limits key it: hashed, its identity key (as
+    the account is found: api.identities), or None for no username at all."""
     username = request.data.get("username") if isinstance(request.data, dict) else None
     if not isinstance(username, str) or not username.strip():
         return None
     # Hashed: usernames may hold any character (even a lone surrogate, which the
     # serializer refuses later), cache keys should not.
-    return hashlib.sha256(username.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()
+    key = identity_key(username.strip())
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class LoginUsernameThrottle(FailureThrottle):

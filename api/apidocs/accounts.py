@@ -37,7 +37,11 @@ sign_up = extend_schema_view(
         tags=["auth"],
         operation_id="auth_register",
         summary="Create an account",
-        description="Usernames and emails are unique regardless of case. Django's password "
+        description="Usernames and emails are unique as people read them: compared after "
+        "Unicode NFKC and case folding, so `straße` and `STRASSE`, `Ärger` and `ärger` are "
+        "one name (400 `unique`). A username that mixes scripts with characters that imitate "
+        "each other, or that looks like a taken one, is refused (400 `confusable`). Login "
+        "finds the account by the same comparison. Django's password "
         "validators apply (length, similarity to the username, common and numeric passwords), "
         "and a password of only whitespace is refused.\n\n"
         "A taken username or email is a 400 (`unique`) naming the field, so sign-up tells "

@@ -161,6 +161,7 @@ RAISED_FIELD_CODES = (
     "before_start",  # an event's end not after its start
     "does_not_exist",  # an invitee that is not a user
     "self_invite",  # a host inviting themselves
+    "confusable",  # sign-up: a username that imitates another (api.identities)
     "blank",  # a query parameter sent empty (api.filters.StrictFilterSet)
     "page_too_deep",  # api.rest.pagination
     "null_characters_not_allowed",  # a NUL in the query string (api.rest.middleware)
