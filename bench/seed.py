@@ -78,9 +78,10 @@ def seed_users(conn: psycopg.Connection[Any], count: int, prefix: str) -> tuple[
     conn.execute(
         """
         INSERT INTO api_user (password, is_superuser, username, first_name, last_name, email,
-            is_staff, is_active, date_joined)
+            is_staff, is_active, date_joined, username_key, email_key, username_skeleton)
         SELECT '!', false, %(prefix)s || g, '', '', %(prefix)s || g || '@example.org',
-            false, true, now()
+            false, true, now(), lower(%(prefix)s || g),
+            lower(%(prefix)s || g || '@example.org'), lower(%(prefix)s || g)
         FROM generate_series(1, %(count)s) AS g
         """,
         {"prefix": prefix, "count": count},

@@ -34,9 +34,11 @@ def many_events() -> None:
         cursor.execute(
             """
             INSERT INTO api_user (password, is_superuser, username, first_name, last_name,
-                email, is_staff, is_active, date_joined)
+                email, is_staff, is_active, date_joined, username_key, email_key,
+                username_skeleton)
             SELECT '!', false, 'planner' || g, '', '', 'planner' || g || '@example.org',
-                false, true, now()
+                false, true, now(), 'planner' || g, 'planner' || g || '@example.org',
+                'planner' || g
             FROM generate_series(1, 100) AS g
             """
         )
