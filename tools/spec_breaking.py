@@ -1,4 +1,4 @@
-"""Breaking changes between two versions of an OpenAPI 3.0 document.
+"""Breaking changes between two versions of an OpenAPI 3.0 or 3.1 document.
 
     python tools/spec_breaking.py OLD NEW [--changelog CHANGELOG.md]
     python tools/spec_breaking.py --previous spec/openapi.yaml [--changelog CHANGELOG.md]
@@ -32,6 +32,7 @@ Document = dict[str, Any]
 Schema = dict[str, Any]
 Direction = Literal["request", "response"]
 
+NULL = {"type": "null"}
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$")
 
@@ -48,6 +49,7 @@ RULES = {
     "type-changed": "a property or parameter no longer has the type clients use",
     "enum-narrowed": "an enum lost values",
     "security-tightened": "an operation open to anonymous callers now needs credentials",
+    "webhook-removed": "a webhook, its method or its media type is no longer sent",
 }
 
 
@@ -80,8 +82,18 @@ class Resolver:
         return node
 
     def schema(self, node: Any) -> Schema:
-        """The schema with allOf merged, so properties and required read in one place."""
+        """The schema with allOf merged, so properties and required read in one place.
+
+        OpenAPI 3.1's nullable reference, `oneOf: [X, {type: "null"}]` (3.0's was
+        `allOf: [X], nullable: true`), reads as X made nullable, so X is compared.
+        """
         schema = self(node) or {}
+        for key in ("oneOf", "anyOf"):
+            members = schema.get(key)
+            if isinstance(members, list) and len(members) == 2 and NULL in members:
+                rest = {k: v for k, v in schema.items() if k != key}
+                other = members[1] if members[0] == NULL else members[0]
+                return {**self.schema(other), **rest, "nullable": True}
         if "allOf" not in schema:
             return schema
         merged: Schema = {key: value for key, value in schema.items() if key != "allOf"}
@@ -312,7 +324,44 @@ def breaking_changes(old: Document, new: Document) -> list[Change]:
                     where,
                 )
             )
+    changes.extend(webhook_changes(old, new, old_resolve, new_resolve))
     return changes
+
+
+def webhook_changes(
+    old: Document, new: Document, old_resolve: Resolver, new_resolve: Resolver
+) -> Iterator[Change]:
+    """OpenAPI 3.1 webhooks: the API sends the request body, so a receiver reads it as a
+    client reads a response."""
+    new_webhooks = new.get("webhooks", {})
+    for name, old_item in old.get("webhooks", {}).items():
+        if name not in new_webhooks:
+            yield Change("webhook-removed", f"webhook {name}", "no longer sent")
+            continue
+        old_item, new_item = old_resolve(old_item), new_resolve(new_webhooks[name])
+        for method in HTTP_METHODS:
+            if method not in old_item:
+                continue
+            where = f"webhook {name} {method.upper()}"
+            if method not in new_item:
+                yield Change("webhook-removed", where, "no longer sent")
+                continue
+            old_body = old_resolve(old_item[method].get("requestBody")) or {}
+            new_body = new_resolve(new_item[method].get("requestBody")) or {}
+            for media_type, old_media in old_body.get("content", {}).items():
+                new_media = new_body.get("content", {}).get(media_type)
+                label = f"{where} {media_type}"
+                if new_media is None:
+                    yield Change("webhook-removed", label, "media type no longer sent")
+                elif "schema" in old_media and "schema" in new_media:
+                    yield from compare_schemas(
+                        old_media["schema"],
+                        new_media["schema"],
+                        old_resolve,
+                        new_resolve,
+                        "response",
+                        label,
+                    )
 
 
 def parse_version(version: str) -> tuple[int, int, int]:

@@ -422,3 +422,79 @@ def test_spec_is_compared_with_its_parent_commit_or_with_head_when_changed(tmp_p
 
     spec.write_text("third\n")
     assert breaking.previous_version(spec) == ("second\n", "HEAD")
+
+
+def nullable_31(doc: Document) -> None:
+    """Events gain a nullable `venue`, written the OpenAPI 3.1 way."""
+    doc["openapi"] = "3.1.0"
+    schemas(doc)["Venue"] = {"type": "object", "properties": {"name": {"type": "string"}}}
+    schemas(doc)["Event"]["properties"]["venue"] = {
+        "oneOf": [{"$ref": "#/components/schemas/Venue"}, {"type": "null"}]
+    }
+
+
+def test_openapi_31_nullable_reference_is_compared_with_what_it_refers_to() -> None:
+    before = changed(nullable_31)
+    after = changed(nullable_31)
+    schemas(after)["Venue"]["properties"].pop("name")
+
+    assert [c.rule for c in breaking.breaking_changes(before, after)] == [
+        "response-property-removed",
+        "response-property-removed",
+    ]
+
+
+def test_openapi_30_nullable_reference_rewritten_for_31_is_not_breaking() -> None:
+    before = changed(nullable_31)
+    schemas(before)["Event"]["properties"]["venue"] = {
+        "allOf": [{"$ref": "#/components/schemas/Venue"}],
+        "nullable": True,
+    }
+    before["openapi"] = "3.0.3"
+
+    assert breaking.breaking_changes(before, changed(nullable_31)) == []
+
+
+def test_openapi_31_type_array_with_null_is_nullable() -> None:
+    before = document()
+    schemas(before)["Event"]["properties"]["title"]["nullable"] = True
+    after = changed(
+        lambda doc: schemas(doc)["Event"]["properties"]["title"].update(type=["string", "null"])
+    )
+
+    assert breaking.breaking_changes(before, after) == []
+    assert rules_of(
+        lambda doc: schemas(doc)["Event"]["properties"]["title"].update(type=["string", "null"])
+    ) == ["type-changed", "type-changed"]
+
+
+def with_webhook(doc: Document) -> None:
+    doc["openapi"] = "3.1.0"
+    doc["webhooks"] = {
+        "EventCancelled": {
+            "post": {
+                "requestBody": {
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Event"}}
+                    }
+                },
+                "responses": {"200": {"description": ""}},
+            }
+        }
+    }
+
+
+def test_webhook_message_losing_a_property_or_the_webhook_is_breaking() -> None:
+    before = changed(with_webhook)
+    fewer = changed(with_webhook)
+    fewer["webhooks"]["EventCancelled"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"
+    ] = {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]}
+    gone = changed(with_webhook)
+    gone["webhooks"] = {}
+
+    assert {c.rule for c in breaking.breaking_changes(before, fewer)} == {
+        "response-property-removed"
+    }
+    assert [c.rule for c in breaking.breaking_changes(before, gone)] == ["webhook-removed"]
+    assert breaking.breaking_changes(document(), before) == []
