@@ -20,7 +20,7 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 from api import checkpoints, sessions
 from api.exceptions import HostsEvents
 from api.identities import identity_key
-from api.models import Event, User
+from api.models import Event, User, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,9 @@ def account_delete(*, user: User, password: str) -> None:
         _check_password(locked, password, "password")
         if Event.objects.filter(host=locked).exists():
             raise HostsEvents()
+        # Endpoints before the cascade reaches their deliveries: the lock order of
+        # api.webhooks (endpoint, then delivery), which a worker recording an attempt keeps.
+        list(WebhookEndpoint.objects.select_for_update().filter(owner=locked).values_list("pk"))
         locked.delete()
 
 

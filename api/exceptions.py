@@ -17,6 +17,8 @@ DATABASE_RETRY_AFTER_SECONDS = 5
 # 404 details: what is missing, or not visible to the caller.
 EVENT_NOT_FOUND = "No event with this id."
 INVITATION_NOT_FOUND = "No invitation with this id was sent to you."
+WEBHOOK_NOT_FOUND = "You have no webhook endpoint with this id."
+DELIVERY_NOT_FOUND = "This endpoint has no delivery with this id."
 
 
 class Conflict(exceptions.APIException):
@@ -101,6 +103,23 @@ class CapacityBelowParticipants(Conflict):
     @classmethod
     def example(cls) -> Conflict:
         return cls(requested=2, taken=3)
+
+
+class WebhookLimitReached(Conflict):
+    default_code = "webhook_limit_reached"
+    default_detail = "You have the most webhook endpoints allowed."
+
+    def __init__(self, *, limit: int) -> None:
+        super().__init__(f"You have {limit} webhook endpoints, the most allowed: delete one first.")
+
+    @classmethod
+    def example(cls) -> Conflict:
+        return cls(limit=10)
+
+
+class WebhookDisabled(Conflict):
+    default_code = "webhook_disabled"
+    default_detail = "This endpoint is disabled (see disabled_reason): enable it with PATCH first."
 
 
 class EventCreationLimitReached(exceptions.Throttled):

@@ -12,7 +12,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 
 from api.ids import MAX_ID
-from api.models import Event, Invitation
+from api.models import Event, Invitation, WebhookDelivery
 
 SQLITE_CASEFOLD = "events_casefold"
 
@@ -199,3 +199,11 @@ ORDERING_PARAMETER = OpenApiParameter(
     "(`ordering=-title,start_time`): both mean the same. A field named again is ignored: "
     "its first mention sets its direction.",
 )
+
+
+class WebhookDeliveryFilter(StrictFilterSet):
+    status = django_filters.ChoiceFilter(choices=WebhookDelivery.Status.choices)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = ["status"]

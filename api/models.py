@@ -252,3 +252,119 @@ class CacheEntry(models.Model):
 
     def __str__(self) -> str:
         return self.cache_key
+
+
+class WebhookEndpoint(models.Model):
+    """A receiver a user registered; messages about their events go to it (api.webhooks).
+
+    The secret is kept in the clear because every message is signed with it; it is shown
+    to the owner when created and rotated only. After a rotation the previous secret
+    still signs, beside the new one, until ``previous_secret_expires_at``.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.CharField(max_length=2048)
+    # NULL: every type, including types added later; otherwise the list subscribed to.
+    events = models.JSONField(null=True, blank=True)
+    description = models.CharField(max_length=500, blank=True, default="")
+    secret = models.CharField(max_length=128)
+    previous_secret = models.CharField(max_length=128, blank=True, default="")
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=500, blank=True, default="")
+    # Set by the first failed attempt after a success (or ever); cleared by a success.
+    # Failing for WEBHOOK_DISABLE_AFTER disables the endpoint.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["owner", "id"], name="webhook_owner_idx")]
+
+    def __str__(self) -> str:
+        return f"webhook {self.pk} of user {self.owner_id}"
+
+
+class WebhookDelivery(models.Model):
+    """One message to one endpoint: the outbox row, written in the transaction of the
+    change it reports, and the delivery state that workers share.
+
+    ``payload`` holds the exact bytes sent (compact JSON), so every attempt and
+    redelivery signs and sends the same body under the same ``message_id``. A worker owns
+    an attempt while ``lease_expires_at`` is in the future; ``queued_at`` says a task to
+    attempt it is enqueued and not yet taken, so the sweep does not enqueue it twice.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    message_id = models.CharField(max_length=40, unique=True)
+    event_type = models.CharField(max_length=64)
+    payload = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.PENDING)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    lease_token = models.CharField(max_length=32, blank=True, default="")
+    # Scheduled attempts made so far; manual redeliveries are not counted.
+    automatic_attempts = models.PositiveIntegerField(default=0)
+    # The owner asked for a redelivery; the next attempt is recorded as manual.
+    manual_requested = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "succeeded", "failed"]),
+                name="webhook_delivery_status_valid",
+            ),
+            # Only a pending message is scheduled: finished ones are never picked up.
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(next_attempt_at__isnull=True),
+                name="webhook_delivery_finished_unscheduled",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["endpoint", "-id"], name="webhook_delivery_endpoint_idx"),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="webhook_delivery_due_idx",
+            ),
+            models.Index(fields=["created_at"], name="webhook_delivery_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.message_id} to {self.endpoint_id} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP request a worker made for a delivery, as the owner's log shows it."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempts")
+    attempted_at = models.DateTimeField()
+    # The receiver's HTTP status; 0 when no response arrived (refused, timed out, ...).
+    status_code = models.PositiveSmallIntegerField()
+    duration_ms = models.PositiveIntegerField()
+    response_body = models.TextField(blank=True, default="")
+    error = models.CharField(max_length=500, blank=True, default="")
+    manual = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["attempted_at", "id"]
+        indexes = [
+            models.Index(fields=["delivery", "attempted_at"], name="webhook_attempt_delivery_idx"),
+            models.Index(fields=["attempted_at"], name="webhook_attempt_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.pk} of {self.delivery_id}: {self.status_code}"

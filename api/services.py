@@ -37,6 +37,7 @@ from api.exceptions import (
 )
 from api.models import Event, EventCreation, EventParticipant, Feedback, Invitation, User
 from api.selectors import event_creation_wait
+from api.webhooks import messages as webhooks
 
 
 def user_create(*, username: str, email: str, password: str) -> User:
@@ -88,6 +89,7 @@ def event_update(*, event: Event, **fields: Any) -> Event:
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.save(update_fields=list(fields))
+        webhooks.event_updated(locked)
         return locked
 
 
@@ -95,6 +97,7 @@ def event_delete(*, event: Event) -> None:
     with transaction.atomic():
         locked = _event_lock(event)
         checkpoints.reached(checkpoints.EVENT_DELETE_LOCKED)
+        webhooks.event_deleted(locked)
         locked.delete()
 
 
@@ -119,9 +122,11 @@ def _participant_add(*, event: Event, user: User) -> EventParticipant:
         raise EventFull(capacity=event.max_participants, taken=taken)
     try:
         with transaction.atomic():
-            return EventParticipant.objects.create(event=event, user=user)
+            participant = EventParticipant.objects.create(event=event, user=user)
     except IntegrityError as error:
         raise AlreadyRegistered() from error
+    webhooks.participant_registered(event, participant)
+    return participant
 
 
 def participation_create(*, event: Event, user: User) -> EventParticipant:
@@ -140,6 +145,7 @@ def participation_delete(*, event: Event, user: User) -> None:
         if locked.has_started:
             raise RegistrationClosed("The event has already started; you can no longer leave it.")
         participation.delete()
+        webhooks.participant_unregistered(locked, participation)
 
 
 def _notify_on_commit(notify: Callable[[Invitation], None], invitation: Invitation) -> None:
@@ -175,6 +181,7 @@ def invitation_create(*, event: Event, inviter: User, invitee: User) -> Invitati
                 )
         except IntegrityError as error:
             raise AlreadyInvited() from error
+        webhooks.invitation_received(invitation)
         _notify_on_commit(notifications.invitation_received, invitation)
         return invitation
 
@@ -201,6 +208,7 @@ def invitation_answer(*, invitation: Invitation, user: User, status: str) -> Inv
         locked.responded_at = timezone.now()
         locked.save(update_fields=["status", "responded_at"])
         locked.event = event
+        webhooks.invitation_answered(locked)
         _notify_on_commit(notifications.invitation_answered, locked)
         return locked
 
@@ -216,8 +224,10 @@ def feedback_create(*, event: Event, user: User, rating: int, comment: str = "")
             raise FeedbackExists()
         try:
             with transaction.atomic():
-                return Feedback.objects.create(
+                feedback = Feedback.objects.create(
                     event=locked, user=user, rating=rating, comment=comment
                 )
         except IntegrityError as error:
             raise FeedbackExists() from error
+        webhooks.feedback_created(feedback)
+        return feedback

@@ -1,11 +1,18 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from api.views import accounts, events, invitations, operations
+from api.ids import ID_PATH_PATTERN
+from api.views import accounts, events, invitations, operations, webhooks
 
 router = SimpleRouter()
 router.register("events", events.EventViewSet, basename="event")
 router.register("invitations", invitations.InvitationViewSet, basename="invitation")
+router.register("webhooks", webhooks.WebhookEndpointViewSet, basename="webhook")
+router.register(
+    rf"webhooks/(?P<webhook_id>{ID_PATH_PATTERN})/deliveries",
+    webhooks.WebhookDeliveryViewSet,
+    basename="webhook-delivery",
+)
 
 urlpatterns = [
     # Sign-up keeps the address it has always had.

@@ -275,11 +275,13 @@ SPECTACULAR_SETTINGS = {
     ),
     # Semantic versioning; CHANGELOG.md says what changed, and `nox -s spec_compat` fails
     # a breaking change unless the major version (the minor one while 0.x) is raised.
-    "VERSION": "0.3.0",
+    "VERSION": "0.4.0",
     "LICENSE": {"name": "MIT", "url": "https://opensource.org/licenses/MIT"},
     "CONTACT": {"name": "Event Management API maintainers"},
     # Relative, so Swagger UI and clients reading /api/schema/ call the host serving it.
     "SERVERS": [{"url": "/", "description": "The host that serves this document."}],
+    # 3.1 for its `webhooks` section: the messages webhooks send are part of the contract.
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -294,6 +296,7 @@ SPECTACULAR_SETTINGS = {
         "api.rest.openapi.require_response_fields",
         "api.rest.openapi.add_field_error_codes",
         "api.rest.openapi.add_head_operations",
+        "api.rest.openapi.add_webhooks",
     ],
     "ENUM_NAME_OVERRIDES": {
         "InvitationStatus": "api.models.Invitation.Status",
@@ -304,6 +307,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "participation", "description": "Registering for events."},
         {"name": "invitations", "description": "Hosts invite users; invitees answer."},
         {"name": "feedback", "description": "Ratings left by participants."},
+        {"name": "webhooks", "description": "Messages POSTed to your servers as things happen."},
         {"name": "operations", "description": "Health checks for load balancers."},
     ],
 }
@@ -313,7 +317,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # `manage.py worker` runs django-tasks-db's loop one batch at a time, and the
+        # loop announces each start and end at INFO; its warnings still show.
+        "django_tasks_db": {"level": env.str("TASKS_LOG_LEVEL", default="WARNING")},
+    },
 }
 
 # --- Real-time notifications (Channels, WebSockets; see api/notifications.py) ---------
@@ -337,3 +346,22 @@ if REDIS_URL:
 else:
     # One process: the embedded default, as for the cache.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Webhooks and background work (api/webhooks/; python manage.py worker) -------------
+# Django's tasks API (the django-tasks backport) on the database backend: enqueuing is a
+# row written in the request's transaction, so work for a change that rolls back never
+# exists, and any number of workers on any number of machines share one queue.
+INSTALLED_APPS += ["django_tasks", "django_tasks_db"]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Production refuses receivers on loopback, private, link-local, multicast and reserved
+# addresses, and plain http; `make run` and the tests lift both for local receivers.
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
+WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=False)
+# A delivery succeeds with a 2xx within this many seconds (connection, TLS and body).
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=15.0)
+# How long a worker owns an attempt; past it, a worker that died is presumed dead and the
+# attempt is taken up again. Longer than the timeout, so a slow live attempt keeps it.
+WEBHOOK_LEASE_SECONDS = env.float("WEBHOOK_LEASE_SECONDS", default=60.0)
+# How often each worker looks for due retries and expired leases.
+WEBHOOK_SWEEP_SECONDS = env.float("WEBHOOK_SWEEP_SECONDS", default=5.0)
+WEBHOOK_LOG_RETENTION_DAYS = env.int("WEBHOOK_LOG_RETENTION_DAYS", default=30)

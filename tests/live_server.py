@@ -70,7 +70,7 @@ def _fresh_postgres_database(url: str) -> Iterator[str]:
 
 
 @contextmanager
-def _database(database_url: str, directory: Path) -> Iterator[tuple[str, Path | None]]:
+def fresh_database(database_url: str, directory: Path) -> Iterator[tuple[str, Path | None]]:
     if database_url.startswith(("postgres://", "postgresql://")):
         with _fresh_postgres_database(database_url) as fresh_url:
             yield fresh_url, None
@@ -112,6 +112,41 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
+def server_environment(
+    database_url: str, *, redis_url: str = "", env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a production-like process (server or worker) on this database."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": f"live-server-{secrets.token_hex(32)}",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # Plain HTTP on the loopback: no redirect to HTTPS.
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        # The real default without Redis: a cache (throttle counters) in the database,
+        # shared by every worker; the test process itself keeps one in memory.
+        "EMBEDDED_CACHE": "database",
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
+
+
+def migrate(env: Mapping[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input"],
+        cwd=ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"migrate failed:\n{result.stdout}{result.stderr}")
+
+
 @contextmanager
 def live_server(
     *,
@@ -132,35 +167,11 @@ def live_server(
     """
     with (
         tempfile.TemporaryDirectory(prefix="live-server-") as tmp,
-        _database(database_url, Path(tmp)) as (url, sqlite_path),
+        fresh_database(database_url, Path(tmp)) as (url, sqlite_path),
     ):
         directory = Path(tmp)
-        server_env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": f"live-server-{secrets.token_hex(32)}",
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            # Plain HTTP on the loopback: no redirect to HTTPS.
-            "DJANGO_SECURE_SSL_REDIRECT": "0",
-            "DATABASE_URL": url,
-            "REDIS_URL": redis_url,
-            # The real default without Redis: a cache (throttle counters) in the database,
-            # shared by every worker; the test process itself keeps one in memory.
-            "EMBEDDED_CACHE": "database",
-            "PYTHONUNBUFFERED": "1",
-            **(env or {}),
-        }
-        migrate = subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--no-input"],
-            cwd=ROOT,
-            env=server_env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if migrate.returncode != 0:
-            raise RuntimeError(f"migrate failed:\n{migrate.stdout}{migrate.stderr}")
+        server_env = server_environment(url, redis_url=redis_url, env=env)
+        migrate(server_env)
 
         log_path = directory / "server.log"
         with uvicorn_server(

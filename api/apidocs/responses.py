@@ -166,6 +166,14 @@ RAISED_FIELD_CODES = (
     "page_too_deep",  # api.rest.pagination
     "null_characters_not_allowed",  # a NUL in the query string (api.rest.middleware)
     "surrogate_characters_not_allowed",  # DRF's validator on every CharField
+    # A webhook URL (api.webhooks.transport.validate_url):
+    "invalid_scheme",
+    "userinfo",
+    "idn",
+    "invalid_port",
+    "fragment",
+    "no_host",
+    "private_address",
 )
 
 
@@ -175,13 +183,15 @@ def field_error_codes() -> list[str]:
     from api import filters
     from api import serializers as api_serializers
     from api.rest.query import RepeatedParameter, UnknownParameter
+    from api.webhooks import serializers as webhook_serializers
 
     codes = {*RAISED_FIELD_CODES, UnknownParameter.problem_code, RepeatedParameter.problem_code}
-    for value in vars(api_serializers).values():
-        ours = getattr(value, "__module__", None) == api_serializers.__name__
-        if ours and isinstance(value, type) and issubclass(value, serializers.Serializer):
-            codes |= _serializer_codes(value())
-    for filterset in (filters.EventFilter, filters.InvitationFilter):
+    for module in (api_serializers, webhook_serializers):
+        for value in vars(module).values():
+            ours = getattr(value, "__module__", None) == module.__name__
+            if ours and isinstance(value, type) and issubclass(value, serializers.Serializer):
+                codes |= _serializer_codes(value())
+    for filterset in (filters.EventFilter, filters.InvitationFilter, filters.WebhookDeliveryFilter):
         for filter_ in filterset.base_filters.values():
             codes |= set(filter_.field.error_messages)
     return sorted(codes)
@@ -196,4 +206,6 @@ def _serializer_codes(serializer: serializers.Serializer) -> set[str]:
             codes |= _serializer_codes(field)
         else:
             codes |= set(field.error_messages)
+        if isinstance(field, serializers.ListField):
+            codes |= set(field.child.error_messages)
     return codes

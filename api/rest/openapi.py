@@ -262,7 +262,8 @@ def integer_path_ids(result: dict[str, Any], generator: Any, **kwargs: Any) -> d
     for operations in result["paths"].values():
         for operation in operations.values():
             for parameter in operation.get("parameters", []):
-                if parameter["in"] == "path" and parameter["name"] == "id":
+                name = parameter["name"]
+                if parameter["in"] == "path" and (name == "id" or name.endswith("_id")):
                     parameter["schema"] = dict(ID_SCHEMA)
     return result
 
@@ -324,10 +325,18 @@ def add_head_operations(result: dict[str, Any], generator: Any, **kwargs: Any) -
     return result
 
 
-def webhooks_security(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
-    """drf-spectacular gives webhook operations no `security`; say that the receiver
-    needs no credentials from us (a signature header would be declared here)."""
-    for operations in result.get("webhooks", {}).values():
-        for operation in operations.values():
-            operation.setdefault("security", [])
+def add_webhooks(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
+    """The messages webhooks send, as OpenAPI 3.1 ``webhooks`` with a component per body
+    (api.apidocs.webhooks). Written here rather than through drf-spectacular's WEBHOOKS:
+    that would describe each body as a request, cut to the fields a client may write,
+    where a message carries the API's full representations."""
+    from api.apidocs.webhooks import MESSAGES, message_schema, webhook_operation
+
+    schemas = result["components"]["schemas"]
+    for event_type, (name, _, _) in MESSAGES.items():
+        schemas[name] = message_schema(event_type)
+    result["components"]["schemas"] = dict(sorted(schemas.items()))
+    result["webhooks"] = {
+        event_type: {"post": webhook_operation(event_type)} for event_type in MESSAGES
+    }
     return result

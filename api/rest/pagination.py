@@ -85,7 +85,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         # DRF's version carries example links to http://api.example.org/accounts/; the
         # examples per list live in api.rest.openapi.add_page_link_examples, which knows the path.
-        page_link = {"type": "string", "nullable": True, "format": "uri"}
+        page_link = {"type": ["string", "null"], "format": "uri"}
         return {
             "type": "object",
             "required": ["count", "next", "previous", "results"],
@@ -214,3 +214,70 @@ class CappedPageNumberPagination(PageNumberPagination):
             f"holds the {self.max_results:,}th result: later pages are not served.",
         }
         return response
+
+
+class CursorPagination(pagination.CursorPagination):
+    """Newest first by id, for logs that grow while they are read: a cursor page never
+    repeats or skips a row when new ones arrive, where page numbers would shift."""
+
+    ordering = "-id"
+    page_size = 20
+    max_page_size = 100
+    page_size_query_param = "page_size"
+    invalid_cursor_message = "This cursor is not one the API gave out."
+
+    def get_page_size(self, request: Request) -> int:
+        requested = _positive_int(request, self.page_size_query_param)
+        if requested is None:
+            return self.page_size
+        return min(requested, self.max_page_size)
+
+    def decode_cursor(self, request: Request) -> Any:
+        # DRF answers a bad cursor with 404; it is a bad parameter, so a 400 naming it.
+        try:
+            return super().decode_cursor(request)
+        except NotFound as error:
+            raise ValidationError(
+                {self.cursor_query_param: [ErrorDetail(self.invalid_cursor_message, "invalid")]}
+            ) from error
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Where the page starts: taken from a `next` or `previous` link, "
+                "never built by hand. Absent: the newest page.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": (
+                    f"Results per page (default {self.page_size}); values above "
+                    f"{self.max_page_size} mean {self.max_page_size}."
+                ),
+                "schema": {"type": "integer", "minimum": 1},
+            },
+        ]
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        page_link = {"type": ["string", "null"], "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {
+                "next": {
+                    **page_link,
+                    "description": "The absolute URL of the next (older) page; null on the last.",
+                },
+                "previous": {
+                    **page_link,
+                    "description": "The absolute URL of the previous (newer) page; null on "
+                    "the first.",
+                },
+                "results": schema,
+            },
+        }

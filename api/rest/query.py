@@ -17,7 +17,7 @@ from rest_framework.exceptions import ErrorDetail, MethodNotAllowed, ValidationE
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from api.rest.pagination import PageNumberPagination
+from api.rest.pagination import CursorPagination, PageNumberPagination
 
 # Parameters that may be repeated, each value adding to the list (as `a,b` does).
 REPEATABLE = frozenset({"ordering"})
@@ -103,6 +103,8 @@ class StrictRequests(APIView):
         paginator = getattr(self, "paginator", None)
         if isinstance(paginator, PageNumberPagination):
             accepted |= {paginator.page_query_param, paginator.page_size_query_param}
+        elif isinstance(paginator, CursorPagination):
+            accepted |= {paginator.cursor_query_param, paginator.page_size_query_param}
         filterset_class = getattr(self, "filterset_class", None)
         if filterset_class is not None:
             accepted |= set(filterset_class.base_filters)

@@ -135,8 +135,18 @@ def test_head_answers_wherever_get_does_with_the_same_status_and_no_body(
         "api.future_event", host=alice, start_time=start, end_time=start + timedelta(hours=1)
     )
     invitation = baker.make("api.Invitation", event=event, inviter=alice, invitee=alice)
-    identifier = invitation.pk if path.startswith("/api/invitations/") else event.pk
-    url = path.replace("{id}", str(identifier))
+    endpoint = baker.make("api.WebhookEndpoint", owner=alice, url="https://example.com/hook")
+    delivery = baker.make(
+        "api.WebhookDelivery", endpoint=endpoint, message_id="msg_1", event_type="webhook.ping"
+    )
+    identifier = {"/api/invitations/": invitation.pk, "/api/webhooks/": endpoint.pk}.get(
+        path[: path.find("/", 5) + 1], event.pk
+    )
+    url = (
+        path.replace("{id}", str(identifier))
+        .replace("{webhook_id}", str(endpoint.pk))
+        .replace("{delivery_id}", str(delivery.pk))
+    )
     client = client_for(alice)
 
     get, head = client.get(url), client.head(url)

@@ -11,7 +11,7 @@ import yaml
 from django.utils import timezone
 from model_bakery import baker
 
-from api.models import Event, User
+from api.models import Event, User, WebhookDelivery
 from tests.helpers import client_for
 from tests.spec_validation import SPEC_PATH
 
@@ -28,13 +28,32 @@ def _operations() -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-def _url(path: str, event: Event, invitation_id: int) -> str:
-    identifier = invitation_id if path.startswith("/api/invitations/") else event.pk
-    return path.replace("{id}", str(identifier))
+World = tuple[Event, int, WebhookDelivery]
+
+
+def _url(path: str, world: World) -> str:
+    event, invitation_id, delivery = world
+    if path.startswith("/api/invitations/"):
+        identifier = invitation_id
+    elif path.startswith("/api/webhooks/"):
+        identifier = delivery.endpoint_id
+    else:
+        identifier = event.pk
+    return (
+        path.replace("{id}", str(identifier))
+        .replace("{webhook_id}", str(delivery.endpoint_id))
+        .replace("{delivery_id}", str(delivery.pk))
+    )
+
+
+def _caller(path: str, alice: User, bob: User) -> User:
+    # The invitee answers invitations; alice, the host (also a participant) and the
+    # webhooks' owner, does the rest.
+    return bob if path.startswith("/api/invitations/") else alice
 
 
 @pytest.fixture
-def world(alice: User, bob: User) -> tuple[Event, int]:
+def world(alice: User, bob: User) -> World:
     start = timezone.now() + timedelta(days=3)
     event = baker.make_recipe(
         "api.future_event", host=alice, start_time=start, end_time=start + timedelta(hours=2)
@@ -42,7 +61,11 @@ def world(alice: User, bob: User) -> tuple[Event, int]:
     invitation = baker.make("api.Invitation", event=event, inviter=alice, invitee=bob)
     # The host takes part, so every event operation admits them up to the query check.
     baker.make("api.EventParticipant", event=event, user=alice)
-    return event, invitation.pk
+    endpoint = baker.make("api.WebhookEndpoint", owner=alice, url="https://example.com/hook")
+    delivery = baker.make(
+        "api.WebhookDelivery", endpoint=endpoint, message_id="msg_1", event_type="webhook.ping"
+    )
+    return event, invitation.pk, delivery
 
 
 @pytest.mark.parametrize(
@@ -51,14 +74,13 @@ def world(alice: User, bob: User) -> tuple[Event, int]:
     ids=[operation["operationId"] for _, _, operation in _operations()],
 )
 def test_every_operation_refuses_an_unknown_parameter(
-    path: str, method: str, world: tuple[Event, int], alice: User, bob: User
+    path: str, method: str, world: World, alice: User, bob: User
 ) -> None:
-    event, invitation_id = world
-    url = _url(path, event, invitation_id)
-    # The invitee answers invitations; the host, also a participant, does the rest.
-    caller = bob if path.startswith("/api/invitations/") else alice
+    url = _url(path, world)
 
-    response = getattr(client_for(caller), method)(f"{url}?hots=1", {}, format="json")
+    response = getattr(client_for(_caller(path, alice, bob)), method)(
+        f"{url}?hots=1", {}, format="json"
+    )
 
     if response.status_code in (401, 403, 404, 429):
         pytest.fail(f"{method} {url}: {response.status_code} before the query was checked")
@@ -86,22 +108,25 @@ def test_every_operation_refuses_an_unknown_parameter(
     ids=[op["operationId"] for _, method, op in _operations() if method == "get"],
 )
 def test_each_parameter_the_spec_lists_is_accepted(
-    path: str, method: str, names: list[str], world: tuple[Event, int], alice: User, bob: User
+    path: str, method: str, names: list[str], world: World, alice: User, bob: User
 ) -> None:
     """The other direction of the drift check: no listed parameter is refused as unknown."""
-    event, invitation_id = world
-    url = _url(path, event, invitation_id)
+    url = _url(path, world)
     valid = {
         "page": "1",
         "page_size": "5",
         "host": str(alice.pk),
         "location": "x",
         "ordering": "title",
-        "status": "PENDING",
+        "status": "pending" if "/deliveries/" in path else "PENDING",
+        # A cursor as the API writes them: base64 of "p=<position>" (DRF's format).
+        "cursor": "cD0x",
     }
+    # Anyone may read the events list; a webhook's log is its owner's only.
+    caller = alice if path.startswith("/api/webhooks/") else bob
     for name in names:
         value = valid.get(name, "2026-01-01")
-        response = client_for(bob).get(url, {name: value})
+        response = client_for(caller).get(url, {name: value})
         assert response.status_code == 200, (name, response.content)
 
 

@@ -11,7 +11,7 @@ from model_bakery import baker
 
 from api.exceptions import AlreadyRegistered, EventFull, RegistrationClosed
 from api.ids import MAX_ID
-from api.models import Event, EventParticipant, Invitation, User
+from api.models import Event, EventParticipant, Invitation, User, WebhookEndpoint
 from tests.helpers import client_for
 from tests.spec_validation import SPEC_PATH
 
@@ -162,6 +162,25 @@ def test_the_feedback_example_is_accepted(alice: User, bob: User) -> None:
     assert Event.objects.get(pk=event.pk).feedback.count() == 1
 
 
+@pytest.mark.django_db
+def test_the_webhook_examples_register_and_re_enable(alice: User) -> None:
+    client = client_for(alice)
+
+    created = client.post("/api/webhooks/", _example("webhooks_create"), format="json")
+    assert created.status_code == 201, created.content
+    endpoint = WebhookEndpoint.objects.get(pk=created.json()["id"])
+    endpoint.enabled = False
+    endpoint.save(update_fields=["enabled"])
+    changed = client.patch(
+        f"/api/webhooks/{endpoint.pk}/", _example("webhooks_partial_update"), format="json"
+    )
+
+    assert changed.status_code == 200, changed.content
+    endpoint.refresh_from_db()
+    assert endpoint.enabled
+    assert endpoint.events == _example("webhooks_create")["events"]
+
+
 def test_every_request_example_is_one_a_test_posts() -> None:
     """The examples above are posted; an example added later must join them."""
     posted = {
@@ -174,6 +193,8 @@ def test_every_request_example_is_one_a_test_posts() -> None:
         "events_invite",
         "invitations_answer",
         "events_feedback_create",
+        "webhooks_create",
+        "webhooks_partial_update",
     }
     with_examples = {
         operation["operationId"]
