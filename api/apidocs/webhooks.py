@@ -293,7 +293,10 @@ def webhook_operation(event_type: str) -> dict[str, object]:
             "content": {"application/json": {"schema": _ref(name)}},
         },
         "responses": {
-            "2XX": {"description": "Received. Any other answer, or none in 15 s, is retried."},
-            "410": {"description": "Gone: the endpoint is disabled at once."},
+            "2XX": {"description": "Received."},
+            "default": {
+                "description": "Not received: retried later, as is no answer within 15 s; "
+                "410 Gone disables the endpoint at once."
+            },
         },
     }

@@ -9,6 +9,7 @@ page links).
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from drf_spectacular import openapi
@@ -234,6 +235,10 @@ DEVELOPMENT_SERVER = "http://127.0.0.1:8000"
 EXAMPLE_ID = "42"
 
 
+# Cursors as DRF writes them (base64 of "p=1" and of "r=1&p=2").
+CURSOR_LINKS = ("cursor=cD0x", "cursor=cj0xJnA9Mg%3D%3D")
+
+
 def add_page_link_examples(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
     """Example next/previous links on each page component, for the list that returns it.
 
@@ -246,10 +251,15 @@ def add_page_link_examples(result: dict[str, Any], generator: Any, **kwargs: Any
         name = ref.rpartition("/")[2]
         if not name.startswith("Paginated"):
             continue
-        url = DEVELOPMENT_SERVER + path.replace("{id}", EXAMPLE_ID)
+        url = DEVELOPMENT_SERVER + re.sub(r"\{[a-z_]+\}", EXAMPLE_ID, path)
         properties = schemas[name]["properties"]
-        properties["next"].setdefault("example", f"{url}?page=4")
-        properties["previous"].setdefault("example", f"{url}?page=2")
+        # A cursor page (no count) links by cursor, a numbered one by page.
+        cursor = "count" not in properties
+        after, before = (
+            ("cursor=cD0x", "cursor=cj0xJnA9Mg%3D%3D") if cursor else ("page=4", "page=2")
+        )
+        properties["next"].setdefault("example", f"{url}?{after}")
+        properties["previous"].setdefault("example", f"{url}?{before}")
     return result
 
 

@@ -26,7 +26,15 @@ from model_bakery.recipe import seq
 from rest_framework.response import Response
 from rest_framework.test import APIClient
 
-from api.models import Event, EventCreation, EventParticipant, Feedback, Invitation, User
+from api.models import (
+    Event,
+    EventCreation,
+    EventParticipant,
+    Feedback,
+    Invitation,
+    User,
+    WebhookEndpoint,
+)
 from tests.helpers import event_body
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -348,3 +356,32 @@ def test_host_inviting_one_user_ten_times_at_once_sends_one_invitation(
         ).count()
         == 1
     )
+
+
+def register_twelve_webhooks_at_once(owner: User, auth_client: AuthClient) -> list[Response]:
+    clients = [auth_client(owner) for _ in range(12)]
+    body = {"url": "https://receiver.example.com/hook"}
+    return race([partial(client.post, "/api/webhooks/", body, format="json") for client in clients])
+
+
+def test_twelve_webhook_registrations_at_once_create_ten(auth_client: AuthClient) -> None:
+    owner = baker.make("api.User", username="owner", email="owner@example.org")
+
+    responses = register_twelve_webhooks_at_once(owner, auth_client)
+
+    assert statuses(responses) == {201: 10, 409: 2}
+    assert codes(responses, 409) == {"webhook_limit_reached"}
+    assert WebhookEndpoint.objects.filter(owner=owner).count() == 10
+
+
+def test_without_the_owner_lock_the_webhook_limit_is_exceeded(
+    monkeypatch: pytest.MonkeyPatch, auth_client: AuthClient
+) -> None:
+    owner = baker.make("api.User", username="owner", email="owner@example.org")
+    remove_row_lock(monkeypatch, User)
+    hold_inserts(monkeypatch, WebhookEndpoint, parties=12)
+
+    responses = register_twelve_webhooks_at_once(owner, auth_client)
+
+    assert statuses(responses) == {201: 12}
+    assert WebhookEndpoint.objects.filter(owner=owner).count() == 12
