@@ -24,6 +24,7 @@ from api.exceptions import (
 from api.models import User, WebhookDelivery, WebhookEndpoint
 from api.webhooks import messages
 from api.webhooks.delivery import ROTATION_OVERLAP
+from api.webhooks.tasks import deliver
 
 MAX_ENDPOINTS_PER_USER = 10
 SECRET_BYTES = 32
@@ -109,8 +110,6 @@ def delivery_redeliver(*, endpoint: WebhookEndpoint, delivery_id: int) -> Webhoo
         delivery.manual_requested = True
         delivery.queued_at = timezone.now()
         delivery.save(update_fields=["manual_requested", "queued_at"])
-        from api.webhooks.tasks import deliver
-
         deliver.enqueue(delivery.pk)
         return delivery
 

@@ -29,6 +29,7 @@ from api.models import (
 )
 from api.selectors import invitation_list_received
 from api.serializers import FeedbackSerializer, InvitationSerializer, ParticipantSerializer
+from api.webhooks.tasks import deliver
 
 PARTICIPANT_REGISTERED = "participant.registered"
 PARTICIPANT_UNREGISTERED = "participant.unregistered"
@@ -112,9 +113,6 @@ def emit(*, user_id: int, event_type: str, data: Callable[[], dict[str, Any]]) -
         )
         for endpoint in endpoints
     )
-    # Imported here: the task module imports the delivery code, which imports this one.
-    from api.webhooks.tasks import deliver
-
     for delivery in deliveries:
         deliver.enqueue(delivery.pk)
     return len(deliveries)
@@ -188,7 +186,5 @@ def ping(endpoint: WebhookEndpoint) -> WebhookDelivery:
         next_attempt_at=now,
         queued_at=now,
     )
-    from api.webhooks.tasks import deliver
-
     deliver.enqueue(delivery.pk)
     return delivery

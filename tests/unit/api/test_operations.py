@@ -245,6 +245,22 @@ def test_a_32_byte_jwt_signing_key_passes_the_deploy_check() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize(
+    ("setting", "check_id"),
+    [
+        pytest.param("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", "api.W001", id="private-networks"),
+        pytest.param("WEBHOOKS_ALLOW_HTTP", "api.W002", id="plain-http"),
+    ],
+)
+def test_the_deploy_check_refuses_the_webhook_development_allowances(
+    setting: str, check_id: str
+) -> None:
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **{**PRODUCTION, setting: "1"})
+
+    assert result.returncode != 0
+    assert check_id in result.stderr
+
+
 def test_the_server_refuses_to_start_without_a_secret_key_when_debug_is_off() -> None:
     result = _manage("check", DJANGO_DEBUG="0")
 
