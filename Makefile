@@ -23,14 +23,16 @@ $(STAMP): pyproject.toml uv.lock
 # Development: debug on, and webhooks may go to receivers on this machine over http.
 RUN_ENV := DJANGO_DEBUG=1 WEBHOOKS_ALLOW_PRIVATE_NETWORKS=1 WEBHOOKS_ALLOW_HTTP=1
 
-# The worker (webhook deliveries) runs beside the server and stops with it.
+# The worker (webhook deliveries) runs beside the server and stops with it: in a
+# session of its own, so Ctrl-C reaches it once, as the SIGTERM of the trap, and it
+# finishes the attempt in hand.
 run: install
 	$(RUN_ENV) $(VENV)/bin/python manage.py migrate --no-input
 	@echo "API on http://127.0.0.1:8000/api/ -- docs on http://127.0.0.1:8000/api/docs/"
 	@echo "Notifications on ws://127.0.0.1:8000/ws/notifications/?token=<access token>"
 	@echo "Webhooks delivered by the worker started beside the server"
-	$(RUN_ENV) $(VENV)/bin/python manage.py worker --reload & worker=$$!; \
-	trap 'kill $$(pgrep -P $$worker) $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(RUN_ENV) setsid $(VENV)/bin/python manage.py worker --reload & worker=$$!; \
+	trap 'kill -TERM -$$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(RUN_ENV) $(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port 8000 \
 		--lifespan off --no-proxy-headers --reload --reload-dir api --reload-dir config
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import Warning as CheckWarning
 
 # RFC 7518, section 3.2: an HMAC key at least as long as the hash (HS256: 32 bytes).
 MIN_SIGNING_KEY_BYTES = 32
@@ -44,7 +45,7 @@ def webhooks_stay_on_the_public_internet(app_configs: Any, **kwargs: Any) -> lis
         if getattr(settings, name)
     ]
     return [
-        Warning(
+        CheckWarning(
             f"{name} is on: webhooks may "
             + ("reach loopback and private addresses." if "PRIVATE" in name else "use plain http.")
             + " It is meant for development.",

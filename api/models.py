@@ -275,7 +275,7 @@ class WebhookEndpoint(models.Model):
     enabled = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=500, blank=True, default="")
     # Set by the first failed attempt after a success (or ever); cleared by a success.
-    # Failing for WEBHOOK_DISABLE_AFTER disables the endpoint.
+    # Failing for api.webhooks.delivery.DISABLE_AFTER (5 days) disables the endpoint.
     failing_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -28,6 +28,7 @@ from bench.cleanup import cleanup
 from bench.common import HOST, log
 from bench.context import Context
 from bench.databases import Databases, server_version, with_database
+from bench.delivery import delivery
 from bench.in_process import setup_django
 from bench.loadgen import load_generator
 from bench.registration import registration
@@ -95,6 +96,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     modes.add_argument("--scale", action="store_true", help="latency at 10,000 vs 1,000,000 events")
     modes.add_argument("--registration", action="store_true", help="60 clients registering")
     modes.add_argument("--cleanup", action="store_true", help="delete_old_events at scale")
+    modes.add_argument(
+        "--delivery", action="store_true", help="webhook messages delivered by workers"
+    )
     modes.add_argument("--all", action="store_true", help="every mode")
     modes.add_argument(
         "--with-wsgi",
@@ -129,10 +133,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     load.add_argument("--cleanup-clients", type=int, default=4, help="API clients during cleanup")
     load.add_argument("--cleanup-timeout", type=float, default=1800, help="seconds per cleanup run")
+    load.add_argument("--delivery-messages", type=int, default=10_000, help="(default 10000)")
+    load.add_argument("--delivery-workers", type=int, default=2, help="webhook workers (default 2)")
+    load.add_argument(
+        "--delivery-timeout", type=float, default=900, help="seconds to wait for every receipt"
+    )
     args = parser.parse_args(argv)
     if args.all:
-        args.throughput = args.scale = args.registration = args.cleanup = True
-    if not (args.throughput or args.scale or args.registration or args.cleanup):
+        args.throughput = args.scale = args.registration = args.cleanup = args.delivery = True
+    if not (args.throughput or args.scale or args.registration or args.cleanup or args.delivery):
         args.throughput = True
     return args
 
@@ -174,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         (args.registration, registration),
         (args.scale, scale),
         (args.cleanup, cleanup),
+        (args.delivery, delivery),
     ]
     with bench_context(args) as ctx:
         for wanted, mode in modes:

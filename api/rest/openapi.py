@@ -254,10 +254,7 @@ def add_page_link_examples(result: dict[str, Any], generator: Any, **kwargs: Any
         url = DEVELOPMENT_SERVER + re.sub(r"\{[a-z_]+\}", EXAMPLE_ID, path)
         properties = schemas[name]["properties"]
         # A cursor page (no count) links by cursor, a numbered one by page.
-        cursor = "count" not in properties
-        after, before = (
-            ("cursor=cD0x", "cursor=cj0xJnA9Mg%3D%3D") if cursor else ("page=4", "page=2")
-        )
+        after, before = CURSOR_LINKS if "count" not in properties else ("page=4", "page=2")
         properties["next"].setdefault("example", f"{url}?{after}")
         properties["previous"].setdefault("example", f"{url}?{before}")
     return result

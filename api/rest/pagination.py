@@ -11,7 +11,7 @@ from rest_framework import pagination
 from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
 from rest_framework.request import Request
 
-from api.ids import BEYOND_ANY_COUNT
+from api.ids import BEYOND_ANY_COUNT, MAX_ID
 
 # Any larger number means "more than there can be": it is not converted, so a
 # thousand-digit value costs nothing.
@@ -235,11 +235,25 @@ class CursorPagination(pagination.CursorPagination):
     def decode_cursor(self, request: Request) -> Any:
         # DRF answers a bad cursor with 404; it is a bad parameter, so a 400 naming it.
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound as error:
-            raise ValidationError(
-                {self.cursor_query_param: [ErrorDetail(self.invalid_cursor_message, "invalid")]}
-            ) from error
+            raise self._invalid() from error
+        # The position is an id the API wrote; any other (p=abc, twenty digits) would
+        # reach the query and the database as it stands.
+        position = None if cursor is None or cursor.position is None else str(cursor.position)
+        if position is not None and not (
+            position.isascii()
+            and position.isdigit()
+            and len(position) <= len(str(MAX_ID))
+            and 1 <= int(position) <= MAX_ID
+        ):
+            raise self._invalid()
+        return cursor
+
+    def _invalid(self) -> ValidationError:
+        return ValidationError(
+            {self.cursor_query_param: [ErrorDetail(self.invalid_cursor_message, "invalid")]}
+        )
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         return [

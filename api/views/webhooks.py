@@ -90,7 +90,7 @@ class WebhookEndpointViewSet(
     @action(detail=True, methods=["post"])
     def ping(self, request: Request, pk: str | None = None) -> Response:
         delivery = endpoints.endpoint_ping(endpoint=self.get_object())
-        return Response(_delivery_data(delivery.pk), status=status.HTTP_202_ACCEPTED)
+        return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
 @docs.deliveries
@@ -132,14 +132,10 @@ class WebhookDeliveryViewSet(
         endpoint = self.endpoint()
         self.check_query_string()
         delivery = endpoints.delivery_redeliver(endpoint=endpoint, delivery_id=int(delivery_id))
-        return Response(_delivery_data(delivery.pk), status=status.HTTP_202_ACCEPTED)
+        return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
 def _deliveries() -> QuerySet[WebhookDelivery]:
     return WebhookDelivery.objects.prefetch_related(
         Prefetch("attempts", queryset=WebhookAttempt.objects.order_by("attempted_at", "id"))
     )
-
-
-def _delivery_data(delivery_id: int) -> dict[str, Any]:
-    return dict(WebhookDeliverySerializer(_deliveries().get(pk=delivery_id)).data)

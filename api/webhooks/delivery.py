@@ -46,7 +46,7 @@ SCHEDULE = (
     timedelta(hours=24),
 )
 JITTER = 0.2
-# A receiver's Retry-After (on 429 and 503) replaces the scheduled delay, up to this.
+# A receiver's Retry-After (on 429 and 503) lengthens the scheduled delay, up to this.
 RETRY_AFTER_CAP = timedelta(hours=1)
 # An endpoint with no successful attempt for this long, while attempts fail, is disabled.
 DISABLE_AFTER = timedelta(days=5)
@@ -154,7 +154,13 @@ def _record(claim: Claim, attempted_at: datetime, outcome: transport.Outcome) ->
     now = timezone.now()
     succeeded = 200 <= outcome.status < 300
     with transaction.atomic():
-        endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=claim.endpoint_id).first()
+        # no_key: the row is neither deleted nor re-keyed, so messages written for the
+        # endpoint meanwhile (their key-share lock) need not wait for this one.
+        endpoint = (
+            WebhookEndpoint.objects.select_for_update(no_key=True)
+            .filter(pk=claim.endpoint_id)
+            .first()
+        )
         delivery = WebhookDelivery.objects.select_for_update().filter(pk=claim.delivery_id).first()
         if endpoint is None or delivery is None:
             # Deleted while we were sending: the log went with it.
@@ -209,9 +215,12 @@ def _record(claim: Claim, attempted_at: datetime, outcome: transport.Outcome) ->
 
 def retry_delay(automatic_attempts: int, outcome: transport.Outcome) -> timedelta:
     """The wait after the ``automatic_attempts``-th scheduled attempt failed."""
+    scheduled = SCHEDULE[automatic_attempts - 1] * random.uniform(1 - JITTER, 1 + JITTER)
     if outcome.status in (429, 503) and outcome.retry_after is not None:
-        return min(timedelta(seconds=max(outcome.retry_after, 1)), RETRY_AFTER_CAP)
-    return SCHEDULE[automatic_attempts - 1] * random.uniform(1 - JITTER, 1 + JITTER)
+        # Honoured when it asks for longer than the schedule would wait, never shorter:
+        # "Retry-After: 1" must not spend the three days of retries in seconds.
+        return max(scheduled, min(timedelta(seconds=outcome.retry_after), RETRY_AFTER_CAP))
+    return scheduled
 
 
 def _judge_endpoint(

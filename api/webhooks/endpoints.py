@@ -60,11 +60,16 @@ def endpoint_update(*, endpoint: WebhookEndpoint, **fields: Any) -> WebhookEndpo
     with transaction.atomic():
         locked = _endpoint_lock(endpoint)
         if "enabled" in fields:
-            # Whoever enables or disables now, the service's reason is history; enabling
-            # gives the receiver a fresh five days before it is judged again.
+            # Whoever enables or disables now, the service's reason is history.
             fields["disabled_reason"] = ""
-            if fields["enabled"]:
+            if fields["enabled"] and not locked.enabled:
+                # A fresh five days before the receiver is judged again, and what waited
+                # meanwhile is queued at the next sweep: tasks that ran while the
+                # endpoint was disabled took nothing, and left it marked as queued.
                 fields["failing_since"] = None
+                WebhookDelivery.objects.filter(
+                    endpoint=locked, status=WebhookDelivery.Status.PENDING
+                ).update(queued_at=None)
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.save(update_fields=[*fields, "updated_at"])

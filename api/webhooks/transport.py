@@ -40,6 +40,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 URL_MAX_LENGTH = 2048
 # Enough of a response to show the owner what the receiver said, not a download.
 RESPONSE_READ_LIMIT = 64 * 1024
+# The largest Retry-After reported: a day (callers wait less).
+RETRY_AFTER_MAX = 86_400
 RESPONSE_BODY_KEPT = 1024
 
 # The syntax a webhook URL may have, as fragments shared by validate_url and
@@ -514,7 +516,13 @@ def _retry_after(value: str | None, now: datetime) -> int | None:
         return None
     value = value.strip()
     if re.fullmatch(r"[0-9]+", value):
-        return int(value)
+        # Capped here, so a thousand-digit value neither costs a conversion nor
+        # overflows the timedelta it becomes; callers cap it lower still.
+        return (
+            RETRY_AFTER_MAX
+            if len(value) > len(str(RETRY_AFTER_MAX))
+            else min(int(value), RETRY_AFTER_MAX)
+        )
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, OverflowError):
@@ -522,4 +530,4 @@ def _retry_after(value: str | None, now: datetime) -> int | None:
     if when.tzinfo is None:
         # HTTP-dates are always GMT; "-0000" parses as naive.
         when = when.replace(tzinfo=UTC)
-    return max(0, math.ceil((when - now).total_seconds()))
+    return min(max(0, math.ceil((when - now).total_seconds())), RETRY_AFTER_MAX)

@@ -11,6 +11,7 @@ the attempt in hand and exits; a second one exits at once. Unrelated to Channels
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -20,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import DatabaseError, close_old_connections
 from django.utils import autoreload
 from django.utils.crypto import get_random_string
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
@@ -27,7 +29,10 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from api.webhooks import delivery, tasks
 
+logger = logging.getLogger(__name__)
+
 PRUNE_EVERY_SECONDS = 3600.0
+DB_RETRY_SECONDS = 5.0
 # Tasks run before the loop looks at the clock again, so periodic jobs are not starved
 # by a long queue (each task is at most one attempt, itself at most the timeout).
 TASKS_PER_BATCH = 50
@@ -110,20 +115,25 @@ class Command(BaseCommand):
         current: list[_BatchWorker],
         **options: Any,
     ) -> None:
-        interval: float = options["interval"]
-        sweep_every: float = options["sweep_every"] or settings.WEBHOOK_SWEEP_SECONDS
         worker_id: str = options["worker_id"] or get_random_string(32)
         self.stdout.write(f"Worker {worker_id} started (pid {os.getpid()}).")
+        try:
+            self._loop(stop, current, {**options, "worker_id": worker_id})
+        finally:
+            # Also when the loop died: a signal waiting for it in reload mode returns.
+            self.stdout.write(f"Worker {worker_id} stopped.")
+            stopped.set()
+
+    def _loop(
+        self, stop: threading.Event, current: list[_BatchWorker], options: dict[str, Any]
+    ) -> None:
+        worker_id: str = options["worker_id"]
+        interval: float = options["interval"]
+        sweep_every: float = options["sweep_every"] or settings.WEBHOOK_SWEEP_SECONDS
         next_sweep = next_prune = time.monotonic()
         while not stop.is_set():
             now = time.monotonic()
             queued = 0
-            if now >= next_sweep:
-                queued = delivery.sweep()
-                next_sweep = now + sweep_every
-            if now >= next_prune:
-                self._prune()
-                next_prune = now + PRUNE_EVERY_SECONDS
             worker = _BatchWorker(
                 queue_names=[DEFAULT_TASK_QUEUE_NAME],
                 interval=0,
@@ -136,13 +146,26 @@ class Command(BaseCommand):
             )
             current[:] = [worker]
             worker.running = not stop.is_set()
-            worker.run()
-            if worker.tasks_run == 0 and queued == 0:
-                if options["until_idle"] and not delivery.work_due():
+            try:
+                if now >= next_sweep:
+                    queued = delivery.sweep()
+                    next_sweep = now + sweep_every
+                if now >= next_prune:
+                    self._prune()
+                    next_prune = now + PRUNE_EVERY_SECONDS
+                worker.run()
+                idle = worker.tasks_run == 0 and queued == 0
+                if idle and options["until_idle"] and not delivery.work_due():
                     break
+            except DatabaseError:
+                # The database is down or restarting: every step is safe to repeat (an
+                # attempt in flight keeps its lease), so wait and try again, not exit.
+                logger.exception("Background work failed; retrying in %s s", DB_RETRY_SECONDS)
+                close_old_connections()
+                stop.wait(DB_RETRY_SECONDS)
+                continue
+            if idle:
                 stop.wait(interval)
-        self.stdout.write(f"Worker {worker_id} stopped.")
-        stopped.set()
 
     def _prune(self) -> None:
         attempts, messages = delivery.prune()

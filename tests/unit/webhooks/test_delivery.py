@@ -14,7 +14,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from api import services
 from api.models import User, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from api.webhooks import delivery, endpoints
+from api.webhooks import delivery, endpoints, transport
 from api.webhooks.delivery import SCHEDULE
 from tests.helpers import event_body
 from tests.spec_validation import validate_webhook
@@ -412,7 +412,8 @@ def test_a_delivery_leased_by_a_live_worker_is_not_attempted_again(
         lease_token="other", lease_expires_at=timezone.now() + timedelta(minutes=1)
     )
     assert not delivery.attempt(message.pk)
-    assert delivery.sweep() == 0
+    WebhookDelivery.objects.filter(pk=message.pk).update(queued_at=None)
+    assert delivery.sweep() == 0  # a live lease covers it, queued or not
     # The other worker died: once its lease is over, the sweep queues the message again.
     WebhookDelivery.objects.filter(pk=message.pk).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1), queued_at=None
@@ -460,3 +461,101 @@ def test_old_attempts_and_finished_messages_are_pruned(
 def test_the_payload_check_refuses_a_body_the_spec_does_not_describe(body: dict) -> None:
     with pytest.raises(AssertionError):
         validate_webhook("webhook.ping", json.dumps(body).encode())
+
+
+def test_the_worker_outlives_a_database_error_and_carries_on(
+    alice: User,
+    endpoint_for,
+    receiver: Receiver,
+    run_worker: Worker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.db import OperationalError
+
+    from api.management.commands import worker
+
+    endpoints.endpoint_ping(endpoint=endpoint_for(alice))
+    real_sweep, failures = delivery.sweep, []
+
+    def sweep_failing_once() -> int:
+        if not failures:
+            failures.append(1)
+            raise OperationalError("the database restarted")
+        return real_sweep()
+
+    monkeypatch.setattr(delivery, "sweep", sweep_failing_once)
+    monkeypatch.setattr(worker, "DB_RETRY_SECONDS", 0)
+    run_worker()
+
+    assert failures == [1]
+    assert len(receiver.received) == 1
+    assert WebhookDelivery.objects.get().status == Status.SUCCEEDED
+
+
+def test_the_schedule_retries_for_about_three_days_with_jitter() -> None:
+    total = sum(SCHEDULE, timedelta())
+    failure = transport.Outcome(status=500, duration_ms=1)
+
+    assert timedelta(hours=72) <= total <= timedelta(hours=80)
+    assert len({delivery.retry_delay(1, failure) for _ in range(20)}) > 1
+    assert all(
+        step * 0.8 <= delivery.retry_delay(n, failure) <= step * 1.2
+        for n, step in enumerate(SCHEDULE, 1)
+    )
+
+
+def test_a_retry_after_shorter_than_the_schedule_does_not_shorten_it() -> None:
+    hurry = transport.Outcome(status=503, duration_ms=1, retry_after=1)
+
+    assert delivery.retry_delay(3, hurry) >= SCHEDULE[2] * 0.8
+
+
+def test_re_enabling_queues_what_waited_while_disabled(
+    alice: User, endpoint_for, receiver: Receiver, run_worker: Worker
+) -> None:
+    endpoint = endpoint_for(alice)
+    message = endpoints.endpoint_ping(endpoint=endpoint)
+    endpoints.endpoint_update(endpoint=endpoint, enabled=False)
+    run_worker()  # its task runs, finds the endpoint disabled, takes nothing
+    assert receiver.received == []
+
+    endpoints.endpoint_update(endpoint=endpoint, enabled=True)
+
+    assert delivery.sweep() == 1
+    run_worker()
+    assert len(receiver.received) == 1
+    message.refresh_from_db()
+    assert message.status == Status.SUCCEEDED
+
+
+def test_an_attempt_whose_lease_was_taken_over_is_logged_but_decides_nothing(
+    alice: User, endpoint_for, receiver: Receiver
+) -> None:
+    endpoint = endpoint_for(alice)
+    message = endpoints.endpoint_ping(endpoint=endpoint)
+    claim = delivery._claim(message.pk)
+    assert claim is not None
+    # Our lease expired and another worker took the message over meanwhile.
+    WebhookDelivery.objects.filter(pk=message.pk).update(lease_token="another-worker")
+
+    delivery._record(claim, timezone.now(), transport.Outcome(status=500, duration_ms=3))
+
+    message.refresh_from_db()
+    assert message.attempts.get().status_code == 500
+    assert (message.lease_token, message.automatic_attempts) == ("another-worker", 0)
+
+
+def test_a_redelivery_asked_for_during_an_attempt_follows_it(
+    alice: User, endpoint_for, receiver: Receiver, run_worker: Worker
+) -> None:
+    endpoint = endpoint_for(alice)
+    message = endpoints.endpoint_ping(endpoint=endpoint)
+    claim = delivery._claim(message.pk)
+    assert claim is not None
+    endpoints.delivery_redeliver(endpoint=endpoint, delivery_id=message.pk)
+    delivery._record(claim, timezone.now(), transport.Outcome(status=200, duration_ms=3))
+
+    run_worker()
+
+    assert len(receiver.received) == 1  # the one the redelivery asked for
+    assert [a.manual for a in message.attempts.order_by("id")] == [False, True]

@@ -789,3 +789,21 @@ def test_a_ping_reaches_the_receiver_and_the_log_shows_its_success(
     assert attempt["error"] == ""
     assert attempt["manual"] is False
     assert WebhookDelivery.objects.get().status == Status.SUCCEEDED
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        pytest.param("cD1hYmM=", id="position-not-a-number"),
+        pytest.param("cD0xMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1", id="position-beyond-any-id"),
+        pytest.param("cD0w", id="position-zero"),
+    ],
+)
+def test_a_decodable_cursor_with_a_bad_position_is_refused_naming_it(
+    alice: User, auth_client: AuthClient, cursor: str
+) -> None:
+    endpoint = baker.make("api.WebhookEndpoint", owner=alice, url="https://example.com/hook")
+
+    response = auth_client(alice).get(f"/api/webhooks/{endpoint.pk}/deliveries/?cursor={cursor}")
+
+    assert_field_error(response, "cursor", "invalid")
