@@ -32,7 +32,7 @@ run: install
 	@echo "Notifications on ws://127.0.0.1:8000/ws/notifications/?token=<access token>"
 	@echo "Webhooks delivered by the worker started beside the server"
 	$(RUN_ENV) setsid $(VENV)/bin/python manage.py worker --reload & worker=$$!; \
-	trap 'kill -TERM -$$worker 2>/dev/null; wait $$worker' EXIT; \
+	trap 'trap - EXIT INT TERM; kill -TERM -$$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(RUN_ENV) $(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port 8000 \
 		--lifespan off --no-proxy-headers --reload --reload-dir api --reload-dir config
 
