@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django_tasks_db.management.commands import db_worker
 from pytest_django import Settings
 
+from api.management.commands import worker
 from api.models import User, WebhookEndpoint
 from api.webhooks import endpoints
 from tests.spec_validation import validate_webhook
@@ -42,8 +44,15 @@ def endpoint_for(receiver: Receiver) -> Callable[..., WebhookEndpoint]:
 
 
 @pytest.fixture
-def run_worker() -> Callable[[], str]:
-    """The real worker command, in this process, until nothing is due; its output."""
+def run_worker(monkeypatch: pytest.MonkeyPatch) -> Callable[[], str]:
+    """The real worker command, in this process, until nothing is due; its output.
+
+    The worker loops close connections that are not in autocommit mode, as a request
+    does; here the connection holds the test's transaction (which PostgreSQL would lose
+    with it), so they are left open. Nothing else is changed.
+    """
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    monkeypatch.setattr(worker, "close_old_connections", lambda: None)
 
     def run() -> str:
         out = io.StringIO()
