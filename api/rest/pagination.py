@@ -216,6 +216,9 @@ class CappedPageNumberPagination(PageNumberPagination):
         return response
 
 
+CURSOR_MAX_LENGTH = 200
+
+
 class CursorPagination(pagination.CursorPagination):
     """Newest first by id, for logs that grow while they are read: a cursor page never
     repeats or skips a row when new ones arrive, where page numbers would shift."""
@@ -234,6 +237,10 @@ class CursorPagination(pagination.CursorPagination):
 
     def decode_cursor(self, request: Request) -> Any:
         # DRF answers a bad cursor with 404; it is a bad parameter, so a 400 naming it.
+        raw = request.query_params.get(self.cursor_query_param)
+        # DRF reads an empty cursor as none; the spec's bounds are the server's.
+        if raw is not None and not 1 <= len(raw) <= CURSOR_MAX_LENGTH:
+            raise self._invalid()
         try:
             cursor = super().decode_cursor(request)
         except NotFound as error:
@@ -263,7 +270,7 @@ class CursorPagination(pagination.CursorPagination):
                 "in": "query",
                 "description": "Where the page starts: taken from a `next` or `previous` link, "
                 "never built by hand. Absent: the newest page.",
-                "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                "schema": {"type": "string", "minLength": 1, "maxLength": CURSOR_MAX_LENGTH},
             },
             {
                 "name": self.page_size_query_param,

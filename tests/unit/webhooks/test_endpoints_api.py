@@ -797,6 +797,8 @@ def test_a_ping_reaches_the_receiver_and_the_log_shows_its_success(
         pytest.param("cD1hYmM=", id="position-not-a-number"),
         pytest.param("cD0xMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1", id="position-beyond-any-id"),
         pytest.param("cD0w", id="position-zero"),
+        pytest.param("", id="empty"),
+        pytest.param("cD0x" * 51, id="longer-than-the-spec-allows"),
     ],
 )
 def test_a_decodable_cursor_with_a_bad_position_is_refused_naming_it(
