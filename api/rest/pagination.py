@@ -28,18 +28,35 @@ def _positive_int(request: Request, name: str) -> int | None:
     return HUGE if len(digits) > len(str(HUGE)) else int(digits)
 
 
-class PageNumberPagination(pagination.PageNumberPagination):
+class PageSize:
     """Pages of 20 by default; page_size above 100 means 100, below 1 is refused."""
 
-    page_size = 20
-    max_page_size = 100
-    page_size_query_param = "page_size"
+    # Typed as DRF's paginators declare them, which this sets for both.
+    page_size: int | None = 20
+    max_page_size: int | None = 100
+    page_size_query_param: str | None = "page_size"
 
     def get_page_size(self, request: Request) -> int:
-        requested = _positive_int(request, self.page_size_query_param)
+        requested = _positive_int(request, str(self.page_size_query_param))
         if requested is None:
-            return self.page_size
-        return min(requested, self.max_page_size)
+            return int(self.page_size or 0)
+        return min(requested, int(self.max_page_size or requested))
+
+    def page_size_parameter(self) -> dict[str, Any]:
+        return {
+            "name": self.page_size_query_param,
+            "required": False,
+            "in": "query",
+            "description": (
+                f"Results per page (default {self.page_size}); values above "
+                f"{self.max_page_size} mean {self.max_page_size}."
+            ),
+            "schema": {"type": "integer", "minimum": 1},
+        }
+
+
+class PageNumberPagination(PageSize, pagination.PageNumberPagination):
+    """Pages of 20 by default; page_size above 100 means 100, below 1 is refused."""
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
         page_size = self.get_page_size(request)
@@ -67,19 +84,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
                     "minimum": 1,
                 },
             },
-            {
-                "name": self.page_size_query_param,
-                "required": False,
-                "in": "query",
-                "description": (
-                    f"Results per page (default {self.page_size}); values above "
-                    f"{self.max_page_size} mean {self.max_page_size}."
-                ),
-                "schema": {
-                    "type": "integer",
-                    "minimum": 1,
-                },
-            },
+            self.page_size_parameter(),
         ]
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
@@ -219,21 +224,12 @@ class CappedPageNumberPagination(PageNumberPagination):
 CURSOR_MAX_LENGTH = 200
 
 
-class CursorPagination(pagination.CursorPagination):
+class CursorPagination(PageSize, pagination.CursorPagination):
     """Newest first by id, for logs that grow while they are read: a cursor page never
     repeats or skips a row when new ones arrive, where page numbers would shift."""
 
     ordering = "-id"
-    page_size = 20
-    max_page_size = 100
-    page_size_query_param = "page_size"
     invalid_cursor_message = "This cursor is not one the API gave out."
-
-    def get_page_size(self, request: Request) -> int:
-        requested = _positive_int(request, self.page_size_query_param)
-        if requested is None:
-            return self.page_size
-        return min(requested, self.max_page_size)
 
     def decode_cursor(self, request: Request) -> Any:
         # DRF answers a bad cursor with 404; it is a bad parameter, so a 400 naming it.
@@ -272,16 +268,7 @@ class CursorPagination(pagination.CursorPagination):
                 "never built by hand. Absent: the newest page.",
                 "schema": {"type": "string", "minLength": 1, "maxLength": CURSOR_MAX_LENGTH},
             },
-            {
-                "name": self.page_size_query_param,
-                "required": False,
-                "in": "query",
-                "description": (
-                    f"Results per page (default {self.page_size}); values above "
-                    f"{self.max_page_size} mean {self.max_page_size}."
-                ),
-                "schema": {"type": "integer", "minimum": 1},
-            },
+            self.page_size_parameter(),
         ]
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:

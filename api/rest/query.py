@@ -102,9 +102,9 @@ class StrictRequests(APIView):
         accepted: set[str] = set()
         paginator = getattr(self, "paginator", None)
         if isinstance(paginator, PageNumberPagination):
-            accepted |= {paginator.page_query_param, paginator.page_size_query_param}
+            accepted |= {paginator.page_query_param, str(paginator.page_size_query_param)}
         elif isinstance(paginator, CursorPagination):
-            accepted |= {paginator.cursor_query_param, paginator.page_size_query_param}
+            accepted |= {paginator.cursor_query_param, str(paginator.page_size_query_param)}
         filterset_class = getattr(self, "filterset_class", None)
         if filterset_class is not None:
             accepted |= set(filterset_class.base_filters)
