@@ -13,14 +13,15 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
-from api import checkpoints, sessions
+from api import checkpoints, sessions, waiting_list
 from api.exceptions import HostsEvents
 from api.identities import identity_key
-from api.models import Event, User, WebhookEndpoint
+from api.models import Event, EventParticipant, User, WaitingListEntry, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +57,24 @@ def account_delete(*, user: User, password: str) -> None:
         _check_password(locked, password, "password")
         if Event.objects.filter(host=locked).exists():
             raise HostsEvents()
+        # The events whose seats the cascade frees (a registration, an offer's held
+        # seat), locked in order of id after the user, as every writer of their rows
+        # does: the seats are then offered to their waiting lists in this transaction.
+        registered = EventParticipant.objects.filter(user=locked).values("event_id")
+        offered = WaitingListEntry.objects.filter(
+            user=locked, status=WaitingListEntry.Status.OFFERED
+        ).values("event_id")
+        freed = list(
+            Event.objects.select_for_update()
+            .filter(Q(pk__in=registered) | Q(pk__in=offered))
+            .order_by("pk")
+        )
         # Endpoints before the cascade reaches their deliveries: the lock order of
         # api.webhooks (endpoint, then delivery), which a worker recording an attempt keeps.
         list(WebhookEndpoint.objects.select_for_update().filter(owner=locked).values_list("pk"))
         locked.delete()
+        for event in freed:
+            waiting_list.advance(event)
 
 
 def reset_token(user: User) -> str:

@@ -19,6 +19,10 @@ CREATIONS_COUNTED = "event_create.counted"
 PARTICIPANT_COUNTED = "participant_add.counted"
 # After an update counted participants against the new capacity, before it writes.
 CAPACITY_COUNTED = "event_update.counted"
+# After a waiting-list join counted the free seats, before the entry is written.
+WAITING_LIST_COUNTED = "waiting_list_join.counted"
+# After an acceptance or a decline found its offer live, before it is taken or declined.
+OFFER_CHECKED = "waiting_list_offer.checked"
 # After a delete locked its event, before the rows are deleted.
 EVENT_DELETE_LOCKED = "event_delete.locked"
 # After a refresh token's family was locked, before the token is marked redeemed.

@@ -78,7 +78,9 @@ class NotificationConsumer(AsyncWebsocketConsumer):
     async def invitation_answered(self, message: dict[str, Any]) -> None:
         await self._forward(message)
 
+    async def waiting_list_offered(self, message: dict[str, Any]) -> None:
+        await self._forward(message)
+
     async def _forward(self, message: dict[str, Any]) -> None:
-        await self.send(
-            text_data=json.dumps({"type": message["type"], "invitation": message["invitation"]})
-        )
+        # The channel layer's message is the client's message, as spec/asyncapi.yaml says.
+        await self.send(text_data=json.dumps(message))

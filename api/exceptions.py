@@ -19,6 +19,8 @@ EVENT_NOT_FOUND = "No event with this id."
 INVITATION_NOT_FOUND = "No invitation with this id was sent to you."
 WEBHOOK_NOT_FOUND = "You have no webhook endpoint with this id."
 DELIVERY_NOT_FOUND = "This endpoint has no delivery with this id."
+ENTRY_NOT_FOUND = "You have no waiting-list entry with this id."
+NOT_ON_WAITING_LIST = "You are not on this event's waiting list."
 
 
 class Conflict(exceptions.APIException):
@@ -36,8 +38,14 @@ class EventFull(Conflict):
     default_code = "event_full"
     default_detail = "The event is full."
 
-    def __init__(self, *, capacity: int, taken: int) -> None:
-        super().__init__(f"The event is full: {capacity} seats, {taken} taken.")
+    def __init__(self, *, capacity: int, taken: int, held: int = 0, waiting: int = 0) -> None:
+        detail = f"The event is full: {capacity} seats, {taken} taken"
+        if held:
+            detail += f", {held} held by waiting-list offers"
+        if waiting:
+            # A seat that frees goes to the queue first: nobody registers past it.
+            detail += f"; {waiting} waiting before you: join the waiting list"
+        super().__init__(detail + ".")
 
     @classmethod
     def example(cls) -> Conflict:
@@ -95,10 +103,11 @@ class CapacityBelowParticipants(Conflict):
     default_code = "capacity_below_participants"
     default_detail = "max_participants cannot be lower than the number of participants."
 
-    def __init__(self, *, requested: int, taken: int) -> None:
-        super().__init__(
-            f"max_participants cannot be {requested}: {taken} users are already registered."
-        )
+    def __init__(self, *, requested: int, taken: int, held: int = 0) -> None:
+        detail = f"max_participants cannot be {requested}: {taken} users are already registered"
+        if held:
+            detail += f" and {held} seats are held by waiting-list offers"
+        super().__init__(detail + ".")
 
     @classmethod
     def example(cls) -> Conflict:
@@ -120,6 +129,36 @@ class WebhookLimitReached(Conflict):
 class WebhookDisabled(Conflict):
     default_code = "webhook_disabled"
     default_detail = "This endpoint is disabled (see disabled_reason): enable it with PATCH first."
+
+
+class SeatsAvailable(Conflict):
+    default_code = "seats_available"
+    default_detail = "The event has a free seat and nobody is waiting: register instead."
+
+
+class AlreadyOnWaitingList(Conflict):
+    default_code = "already_on_waiting_list"
+    default_detail = "You are already on this event's waiting list."
+
+
+class WaitingListDisabled(Conflict):
+    default_code = "waiting_list_disabled"
+    default_detail = "This event has no waiting list."
+
+
+class NotOffered(Conflict):
+    default_code = "not_offered"
+    default_detail = "No seat has been offered to you yet: you are still waiting."
+
+
+class OfferExpired(Conflict):
+    default_code = "offer_expired"
+    default_detail = "The offer has expired; its seat went to the next person waiting."
+
+
+class EntryClosed(Conflict):
+    default_code = "entry_closed"
+    default_detail = "This waiting-list entry was already accepted, declined or left."
 
 
 class EventCreationLimitReached(exceptions.Throttled):

@@ -14,6 +14,8 @@ from django.utils import timezone
 from api.identities import identity_key, skeleton
 
 MAX_PARTICIPANTS_LIMIT = 100_000
+# An offer holds a seat for at most a week: longer, and the queue behind it stalls.
+WAITING_LIST_OFFER_HOURS_LIMIT = 168
 
 
 class UserManager(DjangoUserManager["User"]):
@@ -68,11 +70,24 @@ class Event(models.Model):
     max_participants = models.PositiveIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(MAX_PARTICIPANTS_LIMIT)]
     )
+    waiting_list_enabled = models.BooleanField(default=True)
+    waiting_list_offer_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[
+            MinValueValidator(1),
+            MaxValueValidator(WAITING_LIST_OFFER_HOURS_LIMIT),
+        ],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["start_time", "id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(waiting_list_offer_hours__gte=1)
+                & Q(waiting_list_offer_hours__lte=WAITING_LIST_OFFER_HOURS_LIMIT),
+                name="event_waiting_list_offer_hours_range",
+            ),
             models.CheckConstraint(
                 condition=Q(end_time__gt=models.F("start_time")),
                 name="event_end_after_start",
@@ -154,6 +169,78 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invitee_id} to {self.event_id} ({self.status})"
+
+
+class WaitingListEntry(models.Model):
+    """A user's place in the queue for a full event (api.waiting_list).
+
+    ``waiting`` -> ``offered`` -> ``accepted`` | ``declined`` | ``expired``, and
+    ``waiting`` or ``offered`` -> ``left``. An ``offered`` entry holds a seat until
+    ``offer_expires_at`` and not a moment longer: every count treats an offer past that
+    instant as holding nothing, before the worker marks it ``expired``. The queue's
+    order is ``joined_at``, then ``id``; a position is computed, never stored.
+    """
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OFFERED = "offered", "Offered"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
+        LEFT = "left", "Left"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="waiting_list")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="waiting_list_entries"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.WAITING)
+    joined_at = models.DateTimeField(default=timezone.now)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    # When the entry was accepted, declined, expired or left.
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+        constraints = [
+            # One open entry per user and event; after it closes the user may join again.
+            models.UniqueConstraint(
+                fields=["event", "user"],
+                condition=Q(status__in=["waiting", "offered"]),
+                name="waiting_list_one_open_entry",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["waiting", "offered", "accepted", "declined", "expired", "left"]
+                ),
+                name="waiting_list_status_valid",
+            ),
+            # Every entry that was offered a seat knows until when.
+            models.CheckConstraint(
+                condition=Q(status="waiting")
+                | Q(status="left", offered_at__isnull=True)
+                | Q(offered_at__isnull=False, offer_expires_at__isnull=False),
+                name="waiting_list_offer_has_expiry",
+            ),
+        ]
+        indexes = [
+            # The queue of an event, and the counts the events list makes per row.
+            models.Index(
+                fields=["event", "status", "joined_at", "id"],
+                condition=Q(status__in=["waiting", "offered"]),
+                name="waiting_list_open_idx",
+            ),
+            # The expiry job's scan: offers whose time is up.
+            models.Index(
+                fields=["offer_expires_at"],
+                condition=Q(status="offered"),
+                name="waiting_list_offer_expiry_idx",
+            ),
+            models.Index(fields=["user", "joined_at"], name="waiting_list_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} waiting for {self.event_id} ({self.status})"
 
 
 class Feedback(models.Model):

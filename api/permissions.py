@@ -49,3 +49,15 @@ class IsEventParticipantOrReadOnly(IsAuthenticatedOrReadOnly):
         if request.method in SAFE_METHODS:
             return True
         return isinstance(obj, Event) and is_participant(event=obj, user=signed_in_user(request))
+
+
+class IsEventHostToRead(BasePermission):
+    """Signed-in users may join or leave an event's waiting list; only the host may read
+    it (whose queue it is, and in what order, is the host's to see)."""
+
+    message = "Only the host of this event may see its waiting list."
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        if request.method not in SAFE_METHODS:
+            return True
+        return isinstance(obj, Event) and obj.host_id == request.user.pk

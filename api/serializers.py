@@ -14,7 +14,16 @@ from api import sessions
 from api.event_reads import EVENT_FIELDS, EVENT_READ_ONLY_FIELDS
 from api.identities import identity_key, mixes_scripts_deceptively, skeleton
 from api.ids import MAX_ID
-from api.models import MAX_PARTICIPANTS_LIMIT, Event, EventParticipant, Feedback, Invitation, User
+from api.models import (
+    MAX_PARTICIPANTS_LIMIT,
+    WAITING_LIST_OFFER_HOURS_LIMIT,
+    Event,
+    EventParticipant,
+    Feedback,
+    Invitation,
+    User,
+    WaitingListEntry,
+)
 
 
 class JSONTypedField(serializers.Field):
@@ -40,6 +49,16 @@ class EmailField(JSONTypedField, serializers.EmailField):
 
 class IntegerField(JSONTypedField, serializers.IntegerField):
     json_types = (int,)
+
+
+class BooleanField(JSONTypedField, serializers.BooleanField):
+    json_types = (bool,)
+
+    def to_internal_value(self, data: Any) -> Any:
+        # JSONTypedField refuses bools for the number fields; here they are the type.
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -194,6 +213,30 @@ class EventSerializer(serializers.ModelSerializer):
     description = StringField(max_length=5000, allow_blank=True, required=False)
     location = StringField(max_length=200, allow_blank=True, required=False)
     max_participants = IntegerField(min_value=1, max_value=MAX_PARTICIPANTS_LIMIT)
+    seats_available = serializers.IntegerField(
+        read_only=True,
+        min_value=0,
+        help_text="max_participants minus the participants and the seats held by open "
+        "waiting-list offers; 0 while anyone waits, since a seat that frees is offered to "
+        "the waiting list first. Registration still closes when the event starts.",
+    )
+    waiting_list_enabled = BooleanField(
+        required=False,
+        help_text="Whether users may join the waiting list once the event is full. "
+        "Turning it off refuses new entries; the entries already there keep their places.",
+    )
+    waiting_list_offer_hours = IntegerField(
+        required=False,
+        min_value=1,
+        max_value=WAITING_LIST_OFFER_HOURS_LIMIT,
+        help_text="How long an offered seat is held for the next person waiting, never "
+        "past the start. A change applies to offers made after it.",
+    )
+    waiting_list_count = serializers.IntegerField(
+        read_only=True,
+        min_value=0,
+        help_text="People on the waiting list: waiting, or holding an offer that has not expired.",
+    )
 
     class Meta:
         model = Event
@@ -271,3 +314,44 @@ class FeedbackSerializer(serializers.ModelSerializer):
         model = Feedback
         fields = ["id", "user", "rating", "comment", "created_at"]
         read_only_fields = ["id", "user", "created_at"]
+
+
+class WaitingListEntrySerializer(serializers.ModelSerializer):
+    event = InvitationEventSerializer(read_only=True)
+    user = UserSerializer(read_only=True)
+    # The status as of now: an offer past its expiry is expired from that instant, even
+    # before the worker writes it (api.waiting_list).
+    status = serializers.ChoiceField(
+        source="shown_status", choices=WaitingListEntry.Status.choices, read_only=True
+    )
+    position = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        min_value=1,
+        help_text="While waiting: 1 for the next person to be offered a seat, 2 after them, "
+        "and so on (first come, first served). null once the entry is offered a seat or "
+        "closed.",
+    )
+    offered_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When a seat was offered; null until then."
+    )
+    offer_expires_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="Until when the offered seat is held for you (never past the event's "
+        "start): accept before then. null until a seat is offered.",
+    )
+
+    class Meta:
+        model = WaitingListEntry
+        fields = [
+            "id",
+            "event",
+            "user",
+            "status",
+            "position",
+            "joined_at",
+            "offered_at",
+            "offer_expires_at",
+        ]
+        read_only_fields = fields

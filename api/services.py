@@ -2,8 +2,9 @@
 
 Every rule is enforced here once, for every endpoint that needs it: registration by
 /register/ and by accepting an invitation go through the same ``_participant_add``.
-Locks are taken in one order (user, then event, then invitation, then a refresh-token
-family) so that two transactions never wait on each other in a cycle. Every writer of
+Locks are taken in one order (user, then event, then invitation or waiting-list entry,
+then a refresh-token family; several events in order of id) so that two transactions
+never wait on each other in a cycle. Every writer of
 an event or of the rows that hang from it (participants, invitations, feedback) locks
 the event first, deletion included: a delete then never meets rows inserted behind
 its back, and a writer that waited for a deleted event answers 404 (``_event_lock``).
@@ -19,23 +20,39 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 
-from api import checkpoints, notifications
+from api import checkpoints, notifications, waiting_list
 from api.exceptions import (
+    ENTRY_NOT_FOUND,
     EVENT_NOT_FOUND,
     INVITATION_NOT_FOUND,
+    NOT_ON_WAITING_LIST,
     AlreadyInvited,
+    AlreadyOnWaitingList,
     AlreadyParticipant,
     AlreadyRegistered,
     CapacityBelowParticipants,
+    EntryClosed,
     EventCreationLimitReached,
     EventFull,
     EventNotStarted,
     EventStarted,
     FeedbackExists,
     InvitationAnswered,
+    NotOffered,
+    OfferExpired,
     RegistrationClosed,
+    SeatsAvailable,
+    WaitingListDisabled,
 )
-from api.models import Event, EventCreation, EventParticipant, Feedback, Invitation, User
+from api.models import (
+    Event,
+    EventCreation,
+    EventParticipant,
+    Feedback,
+    Invitation,
+    User,
+    WaitingListEntry,
+)
 from api.selectors import event_creation_wait
 from api.webhooks import messages as webhooks
 
@@ -80,15 +97,28 @@ def event_update(*, event: Event, **fields: Any) -> Event:
         )
         if moved and locked.has_started:
             raise EventStarted()
+        now = timezone.now()
         new_capacity = fields.get("max_participants")
+        grown = new_capacity is not None and new_capacity > locked.max_participants
         if new_capacity is not None:
             taken = locked.participants.count()
+            held = waiting_list.seats_held(locked, now)
             checkpoints.reached(checkpoints.CAPACITY_COUNTED)
-            if new_capacity < taken:
-                raise CapacityBelowParticipants(requested=new_capacity, taken=taken)
+            # An offer's seat is promised: a capacity below it would break the promise.
+            if new_capacity < taken + held:
+                raise CapacityBelowParticipants(requested=new_capacity, taken=taken, held=held)
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.save(update_fields=list(fields))
+        if "start_time" in fields:
+            # Offers never outlive the start, which may have moved earlier.
+            WaitingListEntry.objects.filter(
+                event=locked,
+                status=WaitingListEntry.Status.OFFERED,
+                offer_expires_at__gt=locked.start_time,
+            ).update(offer_expires_at=locked.start_time)
+        if grown:
+            waiting_list.advance(locked, now=now)
         webhooks.event_updated(locked)
         return locked
 
@@ -111,15 +141,35 @@ def _event_lock(event: Event) -> Event:
 
 
 def _participant_add(*, event: Event, user: User) -> EventParticipant:
-    """Register ``user`` for a locked ``event`` under the start-time and capacity rules."""
+    """Register ``user`` for a locked ``event`` under the start-time, capacity and queue
+    rules: the one path of /register/, invitation acceptance and waiting-list acceptance.
+
+    A user holding a live offer takes the seat it holds (the offer is accepted); anyone
+    else needs a seat that is neither taken nor held, and nobody waiting before them.
+    """
     if event.has_started:
         raise RegistrationClosed()
     if EventParticipant.objects.filter(event=event, user=user).exists():
         raise AlreadyRegistered()
+    now = timezone.now()
+    offer = (
+        WaitingListEntry.objects.filter(waiting_list.live_offers(now), event=event, user=user)
+        .only("pk")
+        .first()
+    )
     taken = EventParticipant.objects.filter(event=event).count()
+    held = waiting_list.seats_held(event, now)
     checkpoints.reached(checkpoints.PARTICIPANT_COUNTED)
-    if taken >= event.max_participants:
-        raise EventFull(capacity=event.max_participants, taken=taken)
+    if offer is None:
+        waiting = waiting_list.waiting_count(event)
+        if waiting or taken + held >= event.max_participants:
+            raise EventFull(
+                capacity=event.max_participants, taken=taken, held=held, waiting=waiting
+            )
+    else:
+        WaitingListEntry.objects.filter(pk=offer.pk).update(
+            status=WaitingListEntry.Status.ACCEPTED, closed_at=now
+        )
     try:
         with transaction.atomic():
             participant = EventParticipant.objects.create(event=event, user=user)
@@ -146,6 +196,7 @@ def participation_delete(*, event: Event, user: User) -> None:
             raise RegistrationClosed("The event has already started; you can no longer leave it.")
         participation.delete()
         webhooks.participant_unregistered(locked, participation)
+        waiting_list.advance(locked)
 
 
 def _notify_on_commit(notify: Callable[[Invitation], None], invitation: Invitation) -> None:
@@ -231,3 +282,94 @@ def feedback_create(*, event: Event, user: User, rating: int, comment: str = "")
             raise FeedbackExists() from error
         webhooks.feedback_created(feedback)
         return feedback
+
+
+def waiting_list_join(*, event: Event, user: User) -> WaitingListEntry:
+    with transaction.atomic():
+        # Under the event's lock, like registration: a seat that frees while we check
+        # is either seen here (409 seats_available: register instead) or offered to us
+        # by the change that freed it, never lost between the two.
+        locked = _event_lock(event)
+        if not locked.waiting_list_enabled:
+            raise WaitingListDisabled()
+        if locked.has_started:
+            raise RegistrationClosed("The event has already started; its waiting list is closed.")
+        if EventParticipant.objects.filter(event=locked, user=user).exists():
+            raise AlreadyRegistered()
+        now = timezone.now()
+        # Lapsed offers are expired first: their seats and their users' places are free.
+        waiting_list.advance(locked, now=now)
+        if waiting_list.open_entry(locked, user.pk) is not None:
+            raise AlreadyOnWaitingList()
+        taken = EventParticipant.objects.filter(event=locked).count()
+        held = waiting_list.seats_held(locked, now)
+        checkpoints.reached(checkpoints.WAITING_LIST_COUNTED)
+        if taken + held < locked.max_participants and not waiting_list.waiting_count(locked):
+            raise SeatsAvailable()
+        try:
+            with transaction.atomic():
+                entry = WaitingListEntry.objects.create(event=locked, user=user, joined_at=now)
+        except IntegrityError as error:
+            raise AlreadyOnWaitingList() from error
+        entry.event = locked
+        webhooks.waiting_list_joined(entry)
+        return entry
+
+
+def waiting_list_leave(*, event: Event, user: User) -> None:
+    with transaction.atomic():
+        locked = _event_lock(event)
+        now = timezone.now()
+        waiting_list.advance(locked, now=now)
+        entry = waiting_list.open_entry(locked, user.pk)
+        if entry is None:
+            raise NotFound(NOT_ON_WAITING_LIST)
+        held_a_seat = entry.status == WaitingListEntry.Status.OFFERED
+        entry.status, entry.closed_at = WaitingListEntry.Status.LEFT, now
+        entry.save(update_fields=["status", "closed_at"])
+        entry.event = locked
+        webhooks.waiting_list_left(entry)
+        if held_a_seat:
+            waiting_list.advance(locked, now=now)
+
+
+def _offer_lock(*, entry: WaitingListEntry, user: User) -> tuple[Event, WaitingListEntry]:
+    """The entry's event and the entry, locked in that order; 404 if it went with its
+    event while we waited for the lock."""
+    event = Event.objects.select_for_update().filter(pk=entry.event_id).first()
+    locked = WaitingListEntry.objects.select_for_update().filter(pk=entry.pk, user=user).first()
+    if event is None or locked is None:
+        raise NotFound(ENTRY_NOT_FOUND)
+    now = timezone.now()
+    if locked.status == WaitingListEntry.Status.WAITING:
+        raise NotOffered()
+    if locked.status == WaitingListEntry.Status.EXPIRED or (
+        locked.status == WaitingListEntry.Status.OFFERED
+        and locked.offer_expires_at is not None
+        and locked.offer_expires_at <= now
+    ):
+        raise OfferExpired()
+    if locked.status != WaitingListEntry.Status.OFFERED:
+        raise EntryClosed()
+    checkpoints.reached(checkpoints.OFFER_CHECKED)
+    locked.event = event
+    return event, locked
+
+
+def waiting_list_accept(*, entry: WaitingListEntry, user: User) -> EventParticipant:
+    with transaction.atomic():
+        # The event's lock decides a race with the expiry job: the offer is checked
+        # and taken while the job waits, or found expired after it ran.
+        event, _ = _offer_lock(entry=entry, user=user)
+        return _participant_add(event=event, user=user)
+
+
+def waiting_list_decline(*, entry: WaitingListEntry, user: User) -> WaitingListEntry:
+    with transaction.atomic():
+        event, locked = _offer_lock(entry=entry, user=user)
+        now = timezone.now()
+        locked.status, locked.closed_at = WaitingListEntry.Status.DECLINED, now
+        locked.save(update_fields=["status", "closed_at"])
+        # The seat it held goes to the next person waiting.
+        waiting_list.advance(event, now=now)
+        return locked

@@ -252,7 +252,8 @@ SIMPLE_JWT = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Event Management API",
     "DESCRIPTION": (
-        "Host events, register for them, invite each other and leave feedback.\n\n"
+        "Host events, register for them, invite each other, wait for a seat and leave "
+        "feedback.\n\n"
         "Errors are RFC 9457 problem details (`application/problem+json`) with a stable, "
         "machine-readable `code`; each response lists the codes it can carry. Validation "
         "errors (400 `invalid`, `unknown_parameter`, `repeated_parameter`) list each failing "
@@ -275,7 +276,7 @@ SPECTACULAR_SETTINGS = {
     ),
     # Semantic versioning; CHANGELOG.md says what changed, and `nox -s spec_compat` fails
     # a breaking change unless the major version (the minor one while 0.x) is raised.
-    "VERSION": "0.4.0",
+    "VERSION": "0.5.0",
     "LICENSE": {"name": "MIT", "url": "https://opensource.org/licenses/MIT"},
     "CONTACT": {"name": "Event Management API maintainers"},
     # Relative, so Swagger UI and clients reading /api/schema/ call the host serving it.
@@ -300,12 +301,18 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {
         "InvitationStatus": "api.models.Invitation.Status",
+        "WaitingListEntryStatus": "api.models.WaitingListEntry.Status",
     },
     "TAGS": [
         {"name": "auth", "description": "Accounts and JWT tokens."},
         {"name": "events", "description": "Events, hosted by one user."},
         {"name": "participation", "description": "Registering for events."},
         {"name": "invitations", "description": "Hosts invite users; invitees answer."},
+        {
+            "name": "waiting list",
+            "description": "A queue for full events: freed seats are offered in order and held "
+            "for a while.",
+        },
         {"name": "feedback", "description": "Ratings left by participants."},
         {"name": "webhooks", "description": "Messages POSTed to your servers as things happen."},
         {"name": "operations", "description": "Health checks for load balancers."},
@@ -365,3 +372,6 @@ WEBHOOK_LEASE_SECONDS = env.float("WEBHOOK_LEASE_SECONDS", default=60.0)
 # How often each worker looks for due retries and expired leases.
 WEBHOOK_SWEEP_SECONDS = env.float("WEBHOOK_SWEEP_SECONDS", default=5.0)
 WEBHOOK_LOG_RETENTION_DAYS = env.int("WEBHOOK_LOG_RETENTION_DAYS", default=30)
+# How often each worker expires lapsed waiting-list offers and passes their seats on
+# (api.waiting_list.expire_offers). Counts never wait for it: a lapsed offer holds nothing.
+WAITING_LIST_EXPIRY_SECONDS = env.float("WAITING_LIST_EXPIRY_SECONDS", default=30.0)

@@ -30,7 +30,9 @@ from api.serializers import (
 CHANGE_RULE = (
     "Host only. start_time must be in the future only when it changes. Once the event has "
     "started, its start and end can no longer change (409 event_started); the other fields "
-    "can."
+    "can. max_participants cannot go below the participants plus the seats held by open "
+    "waiting-list offers (409 capacity_below_participants); raising it offers the new seats "
+    "to the waiting list at once."
 )
 CHANGE_CONFLICTS = [CapacityBelowParticipants, EventStarted]
 
@@ -128,7 +130,10 @@ participate = extend_schema(
             conflicts=[EventFull, AlreadyRegistered, RegistrationClosed],
             s404=EVENT_NOT_FOUND,
             s409="`already_registered`, `event_full` or `registration_closed` (the event has "
-            "started).",
+            "started). `event_full` also while anyone is on the waiting list: a seat that "
+            "frees is offered to them first (join it with `POST "
+            "/api/events/{id}/waiting-list/`). If a seat is held for you by a waiting-list "
+            "offer, registering takes it, as accepting the offer would.",
         ),
     },
 )

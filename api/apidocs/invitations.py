@@ -34,7 +34,9 @@ invitations = extend_schema_view(
         description="Invitee only (anyone else gets 404). ACCEPTED registers you under the same "
         "capacity and start-time rules as registering directly; if it cannot, the invitation "
         "stays PENDING. If you registered on your own meanwhile, accepting succeeds without a "
-        "second registration.",
+        "second registration. An invitation does not skip the waiting list: while anyone "
+        "waits, accepting is a 409 event_full, unless a waiting-list offer holds a seat for "
+        "you, which accepting then takes.",
         request=InvitationAnswerSerializer,
         examples=[OpenApiExample("Accept", value={"status": "ACCEPTED"}, request_only=True)],
         responses={

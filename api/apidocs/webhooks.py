@@ -160,15 +160,19 @@ def _ref(name: str) -> dict[str, object]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _pair(name: str) -> dict[str, object]:
+def _pair(name: str, component: str = "") -> dict[str, object]:
     return {
         "type": "object",
         "required": ["event", name],
         "properties": {
             "event": {**_ref("Event"), "description": "As GET /api/events/{id}/ shows it."},
-            name: _ref(name.capitalize()),
+            name: _ref(component or name.capitalize()),
         },
     }
+
+
+def _entry() -> dict[str, object]:
+    return _pair("entry", "WaitingListEntry")
 
 
 MESSAGES: dict[str, tuple[str, str, dict[str, object]]] = {
@@ -210,6 +214,29 @@ MESSAGES: dict[str, tuple[str, str, dict[str, object]]] = {
         "To the host: their event was deleted; `data` is its last representation. (Events "
         "removed by the retention job send nothing.)",
         _ref("Event"),
+    ),
+    messages.WAITING_LIST_JOINED: (
+        "WaitingListJoinedMessage",
+        "To the host: someone joined the waiting list of their full event.",
+        _entry(),
+    ),
+    messages.WAITING_LIST_LEFT: (
+        "WaitingListLeftMessage",
+        "To the host: someone left the waiting list of their event (if they held an offer, "
+        "its seat went to the next person waiting).",
+        _entry(),
+    ),
+    messages.WAITING_LIST_OFFERED: (
+        "WaitingListOfferedMessage",
+        "To the user whose turn it is: a seat of a full event is held for them until "
+        "`entry.offer_expires_at`; accept it with POST /api/waiting-list/{entry_id}/accept/.",
+        _entry(),
+    ),
+    messages.WAITING_LIST_EXPIRED: (
+        "WaitingListExpiredMessage",
+        "To the host: an offered seat was not accepted in time; it went to the next person "
+        "waiting.",
+        _entry(),
     ),
     messages.WEBHOOK_PING: (
         "WebhookPingMessage",

@@ -22,6 +22,7 @@ from rest_framework.throttling import BaseThrottle
 
 from api import event_reads, selectors, services
 from api.apidocs import events as docs
+from api.apidocs import waiting_list as waiting_docs
 from api.exceptions import EVENT_NOT_FOUND
 from api.filters import EventFilter
 from api.ids import ID_PATH_PATTERN
@@ -29,6 +30,7 @@ from api.models import Event
 from api.permissions import (
     IsEventHost,
     IsEventHostOrReadOnly,
+    IsEventHostToRead,
     IsEventParticipantOrReadOnly,
     signed_in_user,
 )
@@ -40,6 +42,7 @@ from api.serializers import (
     InvitationCreateSerializer,
     InvitationSerializer,
     ParticipantSerializer,
+    WaitingListEntrySerializer,
 )
 from api.throttles import EventCreationThrottle
 
@@ -47,6 +50,8 @@ SIGNED_IN = [IsAuthenticated]
 HOST_ONLY = [IsAuthenticated, IsEventHost]
 # Anyone may read an event's feedback; only its participants may leave it.
 PARTICIPANTS_WRITE = [IsEventParticipantOrReadOnly]
+# Anyone signed in may join or leave a waiting list; only the host may read it.
+WAITING_LIST = [IsAuthenticated, IsEventHostToRead]
 # An event's participants and feedback are bounded by its capacity: plain pages, and
 # none of the events list's filters (in the spec either).
 NESTED_LIST: dict[str, Any] = {"pagination_class": PageNumberPagination, "filterset_class": None}
@@ -64,7 +69,7 @@ class EventViewSet(StrictRequests, viewsets.ModelViewSet):
     filterset_class = EventFilter
     lookup_value_regex = ID_PATH_PATTERN
     http_method_names = ["get", "head", "post", "put", "patch", "delete"]
-    list_actions = frozenset({"list", "participants", "feedback"})
+    list_actions = frozenset({"list", "participants", "feedback", "waiting_list"})
 
     def get_throttles(self) -> builtins.list[BaseThrottle]:
         # The creation limit is the only throttle, and only creation has it.
@@ -166,3 +171,29 @@ class EventViewSet(StrictRequests, viewsets.ModelViewSet):
             event=event, user=signed_in_user(request), **serializer.validated_data
         )
         return Response(FeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED)
+
+    # A waiting list is not bounded by the capacity, but it is one event's: plain pages.
+    @waiting_docs.waiting_list
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="waiting-list",
+        permission_classes=WAITING_LIST,
+        **NESTED_LIST,
+    )
+    def waiting_list(self, request: Request, pk: str | None = None) -> Response:
+        page = self.paginate_queryset(selectors.waiting_list_of_event(event=self.get_object()))
+        return self.get_paginated_response(WaitingListEntrySerializer(page, many=True).data)
+
+    @waiting_docs.waiting_list_join
+    @waiting_list.mapping.post
+    def join_waiting_list(self, request: Request, pk: str | None = None) -> Response:
+        entry = services.waiting_list_join(event=self.get_object(), user=signed_in_user(request))
+        shown = selectors.waiting_list_entries().get(pk=entry.pk)
+        return Response(WaitingListEntrySerializer(shown).data, status=status.HTTP_201_CREATED)
+
+    @waiting_docs.waiting_list_leave
+    @waiting_list.mapping.delete
+    def leave_waiting_list(self, request: Request, pk: str | None = None) -> Response:
+        services.waiting_list_leave(event=self.get_object(), user=signed_in_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)

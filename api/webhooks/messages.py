@@ -24,11 +24,17 @@ from api.models import (
     EventParticipant,
     Feedback,
     Invitation,
+    WaitingListEntry,
     WebhookDelivery,
     WebhookEndpoint,
 )
-from api.selectors import invitation_list_received
-from api.serializers import FeedbackSerializer, InvitationSerializer, ParticipantSerializer
+from api.selectors import invitation_list_received, waiting_list_entries
+from api.serializers import (
+    FeedbackSerializer,
+    InvitationSerializer,
+    ParticipantSerializer,
+    WaitingListEntrySerializer,
+)
 from api.webhooks.tasks import deliver
 
 PARTICIPANT_REGISTERED = "participant.registered"
@@ -38,6 +44,10 @@ INVITATION_ANSWERED = "invitation.answered"
 FEEDBACK_CREATED = "feedback.created"
 EVENT_UPDATED = "event.updated"
 EVENT_DELETED = "event.deleted"
+WAITING_LIST_JOINED = "waiting_list.joined"
+WAITING_LIST_LEFT = "waiting_list.left"
+WAITING_LIST_OFFERED = "waiting_list.offered"
+WAITING_LIST_EXPIRED = "waiting_list.expired"
 WEBHOOK_PING = "webhook.ping"
 
 # Every type an endpoint may subscribe to, in the order the spec lists them.
@@ -49,6 +59,10 @@ EVENT_TYPES = (
     FEEDBACK_CREATED,
     EVENT_UPDATED,
     EVENT_DELETED,
+    WAITING_LIST_JOINED,
+    WAITING_LIST_LEFT,
+    WAITING_LIST_OFFERED,
+    WAITING_LIST_EXPIRED,
     WEBHOOK_PING,
 )
 
@@ -172,6 +186,36 @@ def event_updated(event: Event) -> None:
 def event_deleted(event: Event) -> None:
     """Called before the delete, in its transaction: the body is the last representation."""
     emit(user_id=event.host_id, event_type=EVENT_DELETED, data=lambda: event_data(event))
+
+
+def entry_data(entry: WaitingListEntry) -> dict[str, Any]:
+    """The waiting-list entry as the API shows it, read inside the transaction."""
+    return dict(WaitingListEntrySerializer(waiting_list_entries().get(pk=entry.pk)).data)
+
+
+def _waiting_list(event_type: str, user_id: int, entry: WaitingListEntry) -> None:
+    emit(
+        user_id=user_id,
+        event_type=event_type,
+        data=lambda: {"event": event_data(entry.event), "entry": entry_data(entry)},
+    )
+
+
+def waiting_list_joined(entry: WaitingListEntry) -> None:
+    _waiting_list(WAITING_LIST_JOINED, entry.event.host_id, entry)
+
+
+def waiting_list_left(entry: WaitingListEntry) -> None:
+    _waiting_list(WAITING_LIST_LEFT, entry.event.host_id, entry)
+
+
+def waiting_list_expired(entry: WaitingListEntry) -> None:
+    _waiting_list(WAITING_LIST_EXPIRED, entry.event.host_id, entry)
+
+
+def waiting_list_offered(entry: WaitingListEntry) -> None:
+    """To the user whose turn it is, not the host: they have a seat to accept."""
+    _waiting_list(WAITING_LIST_OFFERED, entry.user_id, entry)
 
 
 def ping(endpoint: WebhookEndpoint) -> WebhookDelivery:

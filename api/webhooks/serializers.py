@@ -8,19 +8,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from api.serializers import JSONTypedField, StringField
+from api.serializers import BooleanField, StringField
 from api.webhooks.messages import EVENT_TYPES
 from api.webhooks.transport import URL_MAX_LENGTH, URL_PATTERN, validate_url
-
-
-class BooleanField(JSONTypedField, serializers.BooleanField):
-    json_types = (bool,)
-
-    def to_internal_value(self, data: Any) -> Any:
-        # JSONTypedField refuses bools for the number fields; here they are the type.
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
 
 
 class EventTypesField(serializers.ListField):

@@ -1,5 +1,6 @@
 """Run background work until stopped: webhook deliveries and the periodic jobs behind
-them (queueing due retries and messages whose worker died, pruning old logs).
+them (queueing due retries and messages whose worker died, pruning old logs), and the
+expiry of waiting-list offers, whose seats go to the next person waiting.
 
 Tasks come from Django's tasks API on the database backend (django-tasks-db), whose
 worker loop this wraps: between batches of tasks it runs the periodic jobs, so one
@@ -27,6 +28,7 @@ from django.utils.crypto import get_random_string
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django_tasks_db.management.commands.db_worker import Worker
 
+from api import waiting_list
 from api.webhooks import delivery, tasks
 
 logger = logging.getLogger(__name__)
@@ -48,8 +50,8 @@ class _BatchWorker(Worker):
 
 class Command(BaseCommand):
     help = (
-        "Run background work (webhook deliveries, retries, lease recovery, log pruning) "
-        "until stopped."
+        "Run background work (webhook deliveries, retries, lease recovery, log pruning, "
+        "waiting-list offer expiry) until stopped."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -130,7 +132,8 @@ class Command(BaseCommand):
         worker_id: str = options["worker_id"]
         interval: float = options["interval"]
         sweep_every: float = options["sweep_every"] or settings.WEBHOOK_SWEEP_SECONDS
-        next_sweep = next_prune = time.monotonic()
+        expire_every: float = settings.WAITING_LIST_EXPIRY_SECONDS
+        next_sweep = next_prune = next_expiry = time.monotonic()
         while not stop.is_set():
             now = time.monotonic()
             queued = 0
@@ -150,6 +153,12 @@ class Command(BaseCommand):
                 if now >= next_sweep:
                     queued = delivery.sweep()
                     next_sweep = now + sweep_every
+                if now >= next_expiry:
+                    # Before the batch, so the messages of the offers it makes go in it.
+                    expired = waiting_list.expire_offers()
+                    if expired:
+                        self.stdout.write(f"Expired {expired} waiting-list offers.")
+                    next_expiry = now + expire_every
                 if now >= next_prune:
                     self._prune()
                     next_prune = now + PRUNE_EVERY_SECONDS

@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.db.models.functions import Greatest
+from django.db.models.lookups import Exact
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from model_bakery import baker
@@ -26,7 +28,7 @@ from rest_framework.test import APIClient
 
 from api import event_reads
 from api.event_reads import render_event, render_events
-from api.models import Event, EventParticipant, User
+from api.models import Event, EventParticipant, User, WaitingListEntry
 from api.rest.pagination import CappedPageNumberPagination
 from api.serializers import EventSerializer
 from tests.helpers import EVENT_KEYS, assert_problem, field_names, in_days, utc
@@ -36,7 +38,26 @@ pytestmark = pytest.mark.django_db
 
 def annotated_events() -> QuerySet[Event]:
     """Events as the serializer reads them: the model path the fast one must equal."""
-    return Event.objects.select_related("host").annotate(participants_count=Count("participants"))
+    now = timezone.now()
+    entries = "waiting_list"
+    waiting = Count(entries, filter=Q(waiting_list__status="waiting"), distinct=True)
+    held = Count(
+        entries,
+        filter=Q(waiting_list__status="offered", waiting_list__offer_expires_at__gt=now),
+        distinct=True,
+    )
+    participants = Count("participants", distinct=True)
+    return Event.objects.select_related("host").annotate(
+        participants_count=participants,
+        waiting_list_count=waiting + held,
+        seats_available=Case(
+            When(
+                Q(Exact(waiting, 0)),
+                then=Greatest(F("max_participants") - participants - held, Value(0)),
+            ),
+            default=Value(0),
+        ),
+    )
 
 
 def titles(response: Any) -> list[str]:
@@ -660,6 +681,19 @@ def events(alice: User, make_user: Callable[..., User]) -> list[Event]:
     )
     for name in ("dora", "erin"):
         baker.make(EventParticipant, event=busy, user=make_user(name))
+    # One seat held by a live offer, and an offer that lapsed, which holds nothing.
+    later, earlier = timezone.now() + timedelta(hours=1), timezone.now() - timedelta(seconds=1)
+    for name, expires in (("frank", later), ("gina", earlier)):
+        baker.make(
+            WaitingListEntry,
+            event=busy,
+            user=make_user(name),
+            status="offered",
+            offered_at=earlier,
+            offer_expires_at=expires,
+        )
+    # Someone waiting: no seat is available to anyone else, whatever the count says.
+    baker.make(WaitingListEntry, event=quiet, user=make_user("hugo"))
     return [quiet, busy]
 
 
