@@ -28,11 +28,11 @@ def _operations() -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-World = tuple[Event, int, WebhookDelivery]
+World = tuple[Event, int, WebhookDelivery, int]
 
 
 def _url(path: str, world: World) -> str:
-    event, invitation_id, delivery = world
+    event, invitation_id, delivery, entry_id = world
     if path.startswith("/api/invitations/"):
         identifier = invitation_id
     elif path.startswith("/api/webhooks/"):
@@ -43,6 +43,7 @@ def _url(path: str, world: World) -> str:
         path.replace("{id}", str(identifier))
         .replace("{webhook_id}", str(delivery.endpoint_id))
         .replace("{delivery_id}", str(delivery.pk))
+        .replace("{entry_id}", str(entry_id))
     )
 
 
@@ -65,7 +66,17 @@ def world(alice: User, bob: User) -> World:
     delivery = baker.make(
         "api.WebhookDelivery", endpoint=endpoint, message_id="msg_1", event_type="webhook.ping"
     )
-    return event, invitation.pk, delivery
+    # An offer of alice's, on another event, to accept or decline.
+    full = baker.make_recipe("api.future_event", host=bob, max_participants=1)
+    entry = baker.make(
+        "api.WaitingListEntry",
+        event=full,
+        user=alice,
+        status="offered",
+        offered_at=timezone.now(),
+        offer_expires_at=start,
+    )
+    return event, invitation.pk, delivery, entry.pk
 
 
 @pytest.mark.parametrize(
@@ -122,8 +133,10 @@ def test_each_parameter_the_spec_lists_is_accepted(
         # A cursor as the API writes them: base64 of "p=<position>" (DRF's format).
         "cursor": "cD0x",
     }
-    # Anyone may read the events list; a webhook's log is its owner's only.
-    caller = alice if path.startswith("/api/webhooks/") else bob
+    # Anyone may read the events list; a webhook's log and an event's waiting list are
+    # their owner's only.
+    owned = path.startswith("/api/webhooks/") or path == "/api/events/{id}/waiting-list/"
+    caller = alice if owned else bob
     for name in names:
         value = valid.get(name, "2026-01-01")
         response = client_for(caller).get(url, {name: value})

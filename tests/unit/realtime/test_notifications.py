@@ -32,7 +32,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from api import notifications, services
 from api.consumers import CLOSE_UNAUTHORIZED
-from api.models import Event, Invitation, User
+from api.models import Event, EventParticipant, Invitation, User, WaitingListEntry
 from config.asgi import application
 from tests.unit.realtime.asyncapi import SPEC, assert_documented, asyncapi, message_validator
 
@@ -454,6 +454,31 @@ def test_invitation_is_created_when_the_notification_itself_fails(
     assert "notification bug" in record.getMessage()
 
 
+def test_the_next_person_waiting_hears_of_the_seat_offered_as_their_list_shows_it(
+    alice: User, bob: User, charlie: User, as_bob: APIClient, auth_client: AuthClient
+) -> None:
+    full = baker.make_recipe("api.future_event", host=alice, max_participants=1)
+    baker.make(EventParticipant, event=full, user=charlie)
+    entry = baker.make(WaitingListEntry, event=full, user=bob)
+    as_charlie = auth_client(charlie)
+
+    async def scenario() -> None:
+        async with connected(bob) as communicator:
+            response = await sync_to_async(as_charlie.delete)(
+                f"/api/events/{full.pk}/unregister/"
+            )
+
+            assert response.status_code == 204, response.content
+            message = await next_message(communicator)
+            mine = await sync_to_async(as_bob.get)("/api/me/waiting-list/")
+            assert message == {"type": "waiting_list.offered", "entry": mine.json()["results"][0]}
+            assert message["entry"]["id"] == entry.pk
+            assert message["entry"]["status"] == "offered"
+            assert await communicator.receive_nothing(timeout=QUIET)
+
+    run(scenario)
+
+
 # The AsyncAPI document agrees with the OpenAPI one.
 
 
@@ -461,7 +486,7 @@ def _openapi_schema(name: str) -> dict[str, Any]:
     return yaml.safe_load((SPEC / "openapi.yaml").read_text())["components"]["schemas"][name]
 
 
-@pytest.mark.parametrize("name", ["Invitation", "InvitationEvent", "User"])
+@pytest.mark.parametrize("name", ["Invitation", "InvitationEvent", "User", "WaitingListEntry"])
 def test_asyncapi_schemas_have_the_fields_of_the_openapi_ones(name: str) -> None:
     ours = asyncapi()["components"]["schemas"][name]
     theirs = _openapi_schema(name)
