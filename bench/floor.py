@@ -33,7 +33,11 @@ COLUMNS = """
     e.id, e.title, e.description, u.id, u.username, e.start_time, e.end_time, e.location,
     e.max_participants,
     (SELECT count(*) FROM api_eventparticipant p WHERE p.event_id = e.id),
-    e.created_at
+    e.created_at, e.waiting_list_enabled, e.waiting_list_offer_hours,
+    (SELECT count(*) FROM api_waitinglistentry w
+        WHERE w.event_id = e.id AND w.status = 'waiting'),
+    (SELECT count(*) FROM api_waitinglistentry w
+        WHERE w.event_id = e.id AND w.status = 'offered' AND w.offer_expires_at > now())
     FROM api_event e JOIN api_user u ON u.id = e.host_id
 """
 PAGE_SQL = f"SELECT {COLUMNS} ORDER BY e.start_time, e.id LIMIT %s OFFSET %s"
@@ -70,6 +74,10 @@ def event(row: tuple[Any, ...]) -> dict[str, Any]:
         "location": row[7],
         "max_participants": row[8],
         "participants_count": row[9],
+        "seats_available": 0 if row[13] else max(row[8] - row[9] - row[14], 0),
+        "waiting_list_enabled": row[11],
+        "waiting_list_offer_hours": row[12],
+        "waiting_list_count": row[13] + row[14],
         "created_at": timestamp(row[10]),
     }
 
