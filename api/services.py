@@ -13,6 +13,7 @@ its back, and a writer that waited for a deleted event answers 404 (``_event_loc
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -140,7 +141,9 @@ def _event_lock(event: Event) -> Event:
     return locked
 
 
-def _participant_add(*, event: Event, user: User) -> EventParticipant:
+def _participant_add(
+    *, event: Event, user: User, offer: WaitingListEntry | None = None, now: datetime | None = None
+) -> EventParticipant:
     """Register ``user`` for a locked ``event`` under the start-time, capacity and queue
     rules: the one path of /register/, invitation acceptance and waiting-list acceptance.
 
@@ -151,12 +154,14 @@ def _participant_add(*, event: Event, user: User) -> EventParticipant:
         raise RegistrationClosed()
     if EventParticipant.objects.filter(event=event, user=user).exists():
         raise AlreadyRegistered()
-    now = timezone.now()
-    offer = (
-        WaitingListEntry.objects.filter(waiting_list.live_offers(now), event=event, user=user)
-        .only("pk")
-        .first()
-    )
+    now = now or timezone.now()
+    if offer is None:
+        # An acceptance passes the offer it found live; anyone else may hold one too.
+        offer = (
+            WaitingListEntry.objects.filter(waiting_list.live_offers(now), event=event, user=user)
+            .only("pk")
+            .first()
+        )
     taken = EventParticipant.objects.filter(event=event).count()
     held = waiting_list.seats_held(event, now)
     checkpoints.reached(checkpoints.PARTICIPANT_COUNTED)
@@ -333,14 +338,15 @@ def waiting_list_leave(*, event: Event, user: User) -> None:
             waiting_list.advance(locked, now=now)
 
 
-def _offer_lock(*, entry: WaitingListEntry, user: User) -> tuple[Event, WaitingListEntry]:
-    """The entry's event and the entry, locked in that order; 404 if it went with its
-    event while we waited for the lock."""
+def _offer_lock(
+    *, entry: WaitingListEntry, user: User, now: datetime
+) -> tuple[Event, WaitingListEntry]:
+    """The entry's event and the entry, locked in that order, the offer live at ``now``;
+    404 if it went with its event while we waited for the lock."""
     event = Event.objects.select_for_update().filter(pk=entry.event_id).first()
     locked = WaitingListEntry.objects.select_for_update().filter(pk=entry.pk, user=user).first()
     if event is None or locked is None:
         raise NotFound(ENTRY_NOT_FOUND)
-    now = timezone.now()
     if locked.status == WaitingListEntry.Status.WAITING:
         raise NotOffered()
     if locked.status == WaitingListEntry.Status.EXPIRED or (
@@ -360,14 +366,17 @@ def waiting_list_accept(*, entry: WaitingListEntry, user: User) -> EventParticip
     with transaction.atomic():
         # The event's lock decides a race with the expiry job: the offer is checked
         # and taken while the job waits, or found expired after it ran.
-        event, _ = _offer_lock(entry=entry, user=user)
-        return _participant_add(event=event, user=user)
+        # One instant for the check and the taking: an offer found live is taken even
+        # if it expires a moment later.
+        now = timezone.now()
+        event, offer = _offer_lock(entry=entry, user=user, now=now)
+        return _participant_add(event=event, user=user, offer=offer, now=now)
 
 
 def waiting_list_decline(*, entry: WaitingListEntry, user: User) -> WaitingListEntry:
     with transaction.atomic():
-        event, locked = _offer_lock(entry=entry, user=user)
         now = timezone.now()
+        event, locked = _offer_lock(entry=entry, user=user, now=now)
         locked.status, locked.closed_at = WaitingListEntry.Status.DECLINED, now
         locked.save(update_fields=["status", "closed_at"])
         # The seat it held goes to the next person waiting.

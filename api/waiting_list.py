@@ -103,14 +103,18 @@ def _expire_lapsed(event: Event, now: datetime) -> list[WaitingListEntry]:
             event=event, status=Status.OFFERED, offer_expires_at__lte=now
         ).order_by("joined_at", "id")
     )
+    expired = []
     for entry in lapsed:
-        # Closed at the instant the offer stopped holding its seat, not when noticed.
-        WaitingListEntry.objects.filter(pk=entry.pk, status=Status.OFFERED).update(
+        # Compare-and-set, closed at the instant the offer stopped holding its seat.
+        changed = WaitingListEntry.objects.filter(pk=entry.pk, status=Status.OFFERED).update(
             status=Status.EXPIRED, closed_at=entry.offer_expires_at
         )
-        entry.status, entry.closed_at, entry.event = Status.EXPIRED, entry.offer_expires_at, event
-        webhooks.waiting_list_expired(entry)
-    return lapsed
+        if changed:
+            entry.status, entry.closed_at = Status.EXPIRED, entry.offer_expires_at
+            entry.event = event
+            webhooks.waiting_list_expired(entry)
+            expired.append(entry)
+    return expired
 
 
 def _notify_on_commit(entry: WaitingListEntry) -> None:

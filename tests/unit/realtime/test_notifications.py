@@ -464,9 +464,7 @@ def test_the_next_person_waiting_hears_of_the_seat_offered_as_their_list_shows_i
 
     async def scenario() -> None:
         async with connected(bob) as communicator:
-            response = await sync_to_async(as_charlie.delete)(
-                f"/api/events/{full.pk}/unregister/"
-            )
+            response = await sync_to_async(as_charlie.delete)(f"/api/events/{full.pk}/unregister/")
 
             assert response.status_code == 204, response.content
             message = await next_message(communicator)
