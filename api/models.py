@@ -70,9 +70,11 @@ class Event(models.Model):
     max_participants = models.PositiveIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(MAX_PARTICIPANTS_LIMIT)]
     )
-    waiting_list_enabled = models.BooleanField(default=True)
+    # Database defaults too, so rows written in SQL (bench/, migrations) get them.
+    waiting_list_enabled = models.BooleanField(default=True, db_default=True)
     waiting_list_offer_hours = models.PositiveSmallIntegerField(
         default=24,
+        db_default=24,
         validators=[
             MinValueValidator(1),
             MaxValueValidator(WAITING_LIST_OFFER_HOURS_LIMIT),
