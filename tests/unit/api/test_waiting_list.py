@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from django_tasks_db.management.commands import db_worker
 from model_bakery import baker
 from rest_framework.test import APIClient
 
 from api import waiting_list
+from api.management.commands import worker
 from api.models import (
     Event,
     EventParticipant,
@@ -480,9 +482,15 @@ def test_the_expiry_job_expires_lapsed_offers_and_offers_the_next(
     assert waiting_list.expire_offers() == 0
 
 
-def test_the_worker_runs_the_expiry_job(full: Event, dora: User, bob: User) -> None:
+def test_the_worker_runs_the_expiry_job(
+    full: Event, dora: User, bob: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
     EventParticipant.objects.filter(user=dora).delete()
     lapsed = offer(full, bob, hours=-0.001)
+    # The worker's loops close connections not in autocommit mode; this one holds the
+    # test's transaction, so it is left open (as tests/unit/webhooks/conftest.py does).
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    monkeypatch.setattr(worker, "close_old_connections", lambda: None)
 
     call_command("worker", "--until-idle", "--interval", "0")
 
