@@ -304,7 +304,7 @@ def waiting_list_join(*, event: Event, user: User) -> WaitingListEntry:
         now = timezone.now()
         # Lapsed offers are expired first: their seats and their users' places are free.
         waiting_list.advance(locked, now=now)
-        if waiting_list.open_entry(locked, user.pk) is not None:
+        if waiting_list.open_entry(locked, user.pk, now) is not None:
             raise AlreadyOnWaitingList()
         taken = EventParticipant.objects.filter(event=locked).count()
         held = waiting_list.seats_held(locked, now)
@@ -326,7 +326,7 @@ def waiting_list_leave(*, event: Event, user: User) -> None:
         locked = _event_lock(event)
         now = timezone.now()
         waiting_list.advance(locked, now=now)
-        entry = waiting_list.open_entry(locked, user.pk)
+        entry = waiting_list.open_entry(locked, user.pk, now)
         if entry is None:
             raise NotFound(NOT_ON_WAITING_LIST)
         held_a_seat = entry.status == WaitingListEntry.Status.OFFERED

@@ -45,9 +45,9 @@ def waiting_count(event: Event) -> int:
     return WaitingListEntry.objects.filter(event=event, status=Status.WAITING).count()
 
 
-def open_entry(event: Event, user_id: int) -> WaitingListEntry | None:
-    """The user's entry that is still in the queue (waiting, or holding a live offer)."""
-    now = timezone.now()
+def open_entry(event: Event, user_id: int, now: datetime) -> WaitingListEntry | None:
+    """The user's entry that is still in the queue at ``now`` (waiting, or holding a
+    live offer): the caller's instant, so one request judges every offer at one time."""
     return (
         WaitingListEntry.objects.filter(event=event, user_id=user_id)
         .filter(Q(status=Status.WAITING) | live_offers(now))
